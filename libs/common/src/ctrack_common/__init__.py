@@ -1,0 +1,1 @@
+"""ctrack shared plumbing: written once, used by every service."""

@@ -1,0 +1,340 @@
+"""Event models for every topic: the published contract of the platform.
+
+Each event class fixes its `event_type` (a past-tense name) and its payload.
+`schemas/` holds the JSON Schema generated from these classes; a test keeps
+the two in step and another checks compatibility against a frozen baseline.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, AwareDatetime, Field
+
+from ctrack_common.events.envelope import Envelope, Payload
+
+__all__ = [
+    "E164",
+    "CallAttributed",
+    "CallAttributedPayload",
+    "CallFacts",
+    "CallStarted",
+    "CallStatus",
+    "CallStatusChanged",
+    "Classification",
+    "LeaseDenied",
+    "LeaseDeniedPayload",
+    "LeaseExpired",
+    "LeaseExpiredPayload",
+    "LeaseGranted",
+    "LeaseGrantedPayload",
+    "LeaseRenewed",
+    "LeaseRenewedPayload",
+    "NumberConfigured",
+    "NumberConfiguredPayload",
+    "NumberRole",
+    "PoolConfigured",
+    "PoolConfiguredPayload",
+    "SessionSnapshot",
+    "SiteConfigured",
+    "SiteConfiguredPayload",
+    "TenantConfigured",
+    "TenantConfiguredPayload",
+    "VisitHeartbeat",
+    "VisitHeartbeatPayload",
+    "VisitStarted",
+    "VisitStartedPayload",
+    "WebhookEndpointConfigured",
+    "WebhookEndpointConfiguredPayload",
+]
+
+_E164_PATTERN = re.compile(r"^\+[1-9]\d{6,14}$")
+
+
+def _check_e164(value: str) -> str:
+    if not _E164_PATTERN.match(value):
+        raise ValueError(f"{value!r} is not an E.164 number such as +14155550100")
+    return value
+
+
+E164 = Annotated[
+    str, AfterValidator(_check_e164), Field(examples=["+14155550100"], pattern=_E164_PATTERN.pattern)
+]
+
+
+# --- visits -------------------------------------------------------------------------------------
+
+
+class SessionSnapshot(Payload):
+    """Where a visitor came from, as known when a number was granted or the snapshot changed."""
+
+    source: str | None = None
+    medium: str | None = None
+    campaign: str | None = None
+    term: str | None = None
+    content: str | None = None
+    gclid: str | None = None
+    yclid: str | None = None
+    fbclid: str | None = None
+    msclkid: str | None = None
+    landing_page: str | None = None
+    referrer: str | None = None
+    ga_client_id: str | None = None
+    device: str | None = None
+    user_agent: str | None = None
+
+
+class VisitStartedPayload(Payload):
+    visit_id: str
+    visitor_id: str
+    pool_id: str
+    page_url: str
+    session: SessionSnapshot
+
+
+class VisitStarted(Envelope):
+    """A visitor opened a page of a tracked site and asks for a number."""
+
+    event_type: Literal["VisitStarted"] = "VisitStarted"
+    payload: VisitStartedPayload
+
+
+class VisitHeartbeatPayload(Payload):
+    visit_id: str
+    visitor_id: str
+    pool_id: str
+
+
+class VisitHeartbeat(Envelope):
+    """A visitor's page is still open: the lease on their number should be renewed."""
+
+    event_type: Literal["VisitHeartbeat"] = "VisitHeartbeat"
+    payload: VisitHeartbeatPayload
+
+
+# --- leases -------------------------------------------------------------------------------------
+
+
+class LeaseGrantedPayload(Payload):
+    lease_id: str
+    pool_id: str
+    number: E164
+    visitor_id: str
+    visit_id: str
+    expires_at: AwareDatetime
+    session: SessionSnapshot
+
+
+class LeaseGranted(Envelope):
+    """A pool number was bound to a visitor from `occurred_at` until `expires_at` unless renewed."""
+
+    event_type: Literal["LeaseGranted"] = "LeaseGranted"
+    payload: LeaseGrantedPayload
+
+
+class LeaseRenewedPayload(Payload):
+    lease_id: str
+    pool_id: str
+    number: E164
+    visitor_id: str
+    visit_id: str
+    expires_at: AwareDatetime
+    session: SessionSnapshot
+
+
+class LeaseRenewed(Envelope):
+    """A live lease was extended (heartbeat or a new page view by its holder)."""
+
+    event_type: Literal["LeaseRenewed"] = "LeaseRenewed"
+    payload: LeaseRenewedPayload
+
+
+class LeaseExpiredPayload(Payload):
+    lease_id: str
+    pool_id: str
+    number: E164
+    visitor_id: str
+
+
+class LeaseExpired(Envelope):
+    """Heartbeats stopped: the lease ended at `occurred_at`."""
+
+    event_type: Literal["LeaseExpired"] = "LeaseExpired"
+    payload: LeaseExpiredPayload
+
+
+class LeaseDeniedPayload(Payload):
+    pool_id: str
+    visitor_id: str
+    visit_id: str
+    reason: Literal["pool_exhausted", "pool_empty"]
+    default_number: E164 | None = None
+
+
+class LeaseDenied(Envelope):
+    """No pool number was free for the visitor; they are shown the default number."""
+
+    event_type: Literal["LeaseDenied"] = "LeaseDenied"
+    payload: LeaseDeniedPayload
+
+
+# --- calls --------------------------------------------------------------------------------------
+
+
+class CallStatus(StrEnum):
+    """Call progress as telephony providers report it (Twilio's vocabulary)."""
+
+    QUEUED = "queued"
+    INITIATED = "initiated"
+    RINGING = "ringing"
+    IN_PROGRESS = "in-progress"
+    COMPLETED = "completed"
+    BUSY = "busy"
+    FAILED = "failed"
+    NO_ANSWER = "no-answer"
+    CANCELED = "canceled"
+
+
+class CallFacts(Payload):
+    """What the provider told us about one inbound call at one moment."""
+
+    call_id: str = Field(description="Platform call id: '<provider>:<provider call id>'.")
+    provider: str
+    provider_call_id: str
+    caller_number: str = Field(description="E.164 when the provider knows it, else as given.")
+    tracking_number: E164
+    started_at: AwareDatetime
+    status: CallStatus
+    answered: bool = False
+    duration_seconds: int | None = None
+    sequence_number: int = 0
+
+
+class CallStarted(Envelope):
+    """A call to a tracking number started ringing (the provider's incoming-call webhook)."""
+
+    event_type: Literal["CallStarted"] = "CallStarted"
+    payload: CallFacts
+
+
+class CallStatusChanged(Envelope):
+    """The provider reported progress of a call (answered, completed, missed...)."""
+
+    event_type: Literal["CallStatusChanged"] = "CallStatusChanged"
+    payload: CallFacts
+
+
+# --- attributed-calls ---------------------------------------------------------------------------
+
+
+class Classification(StrEnum):
+    DYNAMIC = "dynamic"
+    STATIC = "static"
+    DEFAULT_BEFORE_DISPLAY = "default-before-display"
+    DEFAULT_AFTER_RECLAIM = "default-after-reclaim"
+    OVERFLOW = "overflow"
+    UNATTRIBUTED = "unattributed"
+    BLOCKED = "blocked"
+
+
+class CallAttributedPayload(Payload):
+    call_id: str
+    version: int = Field(ge=1, description="Grows by one each time the answer for this call changes.")
+    call: CallFacts
+    classification: Classification
+    unattributed_reason: str | None = None
+    lease_id: str | None = None
+    visitor_id: str | None = None
+    visit_id: str | None = None
+    session: SessionSnapshot | None = None
+    confidence: float = Field(ge=0.0, le=1.0)
+    confidence_reasons: tuple[str, ...] = ()
+    first_time_caller: bool
+
+
+class CallAttributed(Envelope):
+    """The platform's answer to 'which session made this call', in its `version`-th revision."""
+
+    event_type: Literal["CallAttributed"] = "CallAttributed"
+    payload: CallAttributedPayload
+
+
+# --- configuration (compacted topics) -----------------------------------------------------------
+
+
+class TenantConfiguredPayload(Payload):
+    name: str
+    api_key_sha256: tuple[str, ...] = Field(description="Hex SHA-256 digests of the tenant's live API keys.")
+    active: bool = True
+
+
+class TenantConfigured(Envelope):
+    """A tenant was created or changed (the latest record per tenant is its state)."""
+
+    event_type: Literal["TenantConfigured"] = "TenantConfigured"
+    payload: TenantConfiguredPayload
+
+
+class SiteConfiguredPayload(Payload):
+    name: str
+    site_key: str = Field(description="Public key the tracker script sends; not a secret.")
+    business_number: E164 = Field(description="Where calls to this site's tracking numbers are forwarded.")
+    pool_id: str
+    domains: tuple[str, ...] = ()
+
+
+class SiteConfigured(Envelope):
+    """A site was created or changed."""
+
+    event_type: Literal["SiteConfigured"] = "SiteConfigured"
+    payload: SiteConfiguredPayload
+
+
+class PoolConfiguredPayload(Payload):
+    pool_id: str
+    lease_seconds: int = Field(gt=0)
+    default_number: E164 | None = None
+
+
+class PoolConfigured(Envelope):
+    """A site's number pool settings were created or changed."""
+
+    event_type: Literal["PoolConfigured"] = "PoolConfigured"
+    payload: PoolConfiguredPayload
+
+
+class NumberRole(StrEnum):
+    POOL = "pool"
+    DEFAULT = "default"
+
+
+class NumberConfiguredPayload(Payload):
+    number: E164
+    provider: str
+    role: NumberRole
+    pool_id: str | None = None
+    label: str | None = None
+    active: bool = True
+
+
+class NumberConfigured(Envelope):
+    """A tracking number entered inventory, changed role, or was retired (`active` false)."""
+
+    event_type: Literal["NumberConfigured"] = "NumberConfigured"
+    payload: NumberConfiguredPayload
+
+
+class WebhookEndpointConfiguredPayload(Payload):
+    endpoint_id: str
+    url: str
+    secret: str = Field(description="Standard Webhooks signing secret ('whsec_' + base64).")
+    active: bool = True
+
+
+class WebhookEndpointConfigured(Envelope):
+    """A tenant's outbound webhook endpoint was created or changed."""
+
+    event_type: Literal["WebhookEndpointConfigured"] = "WebhookEndpointConfigured"
+    payload: WebhookEndpointConfiguredPayload
