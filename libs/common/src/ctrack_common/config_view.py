@@ -79,11 +79,13 @@ class ConfigView:
         return found if found is not None and found.payload.active else None
 
     def pool_numbers(self, pool_id: str) -> list[str]:
-        return sorted(
-            n.payload.number
-            for n in self.numbers.values()
-            if n.payload.active and n.payload.role is NumberRole.POOL and n.payload.pool_id == pool_id
-        )
+        with self._lock:  # iterating while the follower thread inserts would raise
+            return sorted(
+                n.payload.number
+                for n in self.numbers.values()
+                if n.payload.active and n.payload.role is NumberRole.POOL and n.payload.pool_id == pool_id
+            )
 
     def webhook_endpoints(self, tenant_id: str) -> list[WebhookEndpointConfigured]:
-        return [w for w in self.webhooks.values() if w.tenant_id == tenant_id and w.payload.active]
+        with self._lock:
+            return [w for w in self.webhooks.values() if w.tenant_id == tenant_id and w.payload.active]

@@ -28,6 +28,8 @@ EVENT_CLASSES: dict[str, type[Envelope]] = {
         models.PoolConfigured,
         models.NumberConfigured,
         models.WebhookEndpointConfigured,
+        models.WebhookDelivered,
+        models.WebhookAbandoned,
     )
 }
 

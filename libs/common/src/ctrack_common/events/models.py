@@ -46,6 +46,9 @@ __all__ = [
     "VisitHeartbeatPayload",
     "VisitStarted",
     "VisitStartedPayload",
+    "WebhookAbandoned",
+    "WebhookDelivered",
+    "WebhookDeliveryPayload",
     "WebhookEndpointConfigured",
     "WebhookEndpointConfiguredPayload",
 ]
@@ -338,3 +341,30 @@ class WebhookEndpointConfigured(Envelope):
 
     event_type: Literal["WebhookEndpointConfigured"] = "WebhookEndpointConfigured"
     payload: WebhookEndpointConfiguredPayload
+
+
+# --- webhook-deliveries (internal to crm-sync, compacted by webhook id) -------------------------
+
+
+class WebhookDeliveryPayload(Payload):
+    webhook_id: str = Field(description="Standard Webhooks `webhook-id`: one per (endpoint, call, version).")
+    endpoint_id: str
+    call_id: str
+    version: int = Field(ge=1)
+    attempts: int = Field(ge=0)
+    status_code: int | None = Field(default=None, description="HTTP status of the last attempt, if any.")
+    reason: str | None = Field(default=None, description="Why delivery was abandoned.")
+
+
+class WebhookDelivered(Envelope):
+    """An endpoint acknowledged (2xx) one version of an attributed call: it is never sent again."""
+
+    event_type: Literal["WebhookDelivered"] = "WebhookDelivered"
+    payload: WebhookDeliveryPayload
+
+
+class WebhookAbandoned(Envelope):
+    """Delivery of one version to an endpoint failed permanently or ran out of retry time."""
+
+    event_type: Literal["WebhookAbandoned"] = "WebhookAbandoned"
+    payload: WebhookDeliveryPayload

@@ -167,9 +167,10 @@ class EventConsumer:
     def _handle_batch(self, records: list[tuple[Message, Record]]) -> None:
         try:
             self._handle([record for _, record in records])
-        except RejectedEvent:
-            if len(records) == 1:
-                raise
+        except RejectedEvent as exc:
+            if len(records) == 1:  # the rejected record is known: never crash the loop over it
+                self._dead_letter(records[0][0], f"rejected by handler: {exc}")
+                return
             for single in records:  # isolate the record the handler rejects
                 self._handle_one(single)
         except Exception:

@@ -73,13 +73,21 @@ class LogFollower:
     """Applies every event of some (usually compacted) topics, from the beginning, forever.
 
     Services build read models with it (tenants, sites, numbers...). `caught_up`
-    is set once everything that existed at start has been applied.
+    is set once everything that existed at start has been applied. With `from_end`
+    it skips what existed at start and applies only what comes after (`caught_up`
+    is then set as soon as it is positioned): for processes that wait for answers.
     """
 
     def __init__(
-        self, bootstrap_servers: str, topics: Sequence[Topic], apply: Callable[[Envelope], None]
+        self,
+        bootstrap_servers: str,
+        topics: Sequence[Topic],
+        apply: Callable[[Envelope], None],
+        *,
+        from_end: bool = False,
     ) -> None:
         self._bootstrap = bootstrap_servers
+        self._from_end = from_end
         self._topics = {t.name: t for t in topics}
         self._apply = apply
         self._stop = threading.Event()
@@ -104,7 +112,9 @@ class LogFollower:
             pending: dict[tuple[str, int], int] = {}
             for tp in assignment:
                 low, high = consumer.get_watermark_offsets(tp, timeout=10)
-                if high > low:
+                if self._from_end:
+                    tp.offset = high
+                elif high > low:
                     pending[(tp.topic, tp.partition)] = high
             consumer.assign(assignment)
             if not pending:

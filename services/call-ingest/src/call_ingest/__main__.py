@@ -1,0 +1,3 @@
+from call_ingest.bootstrap import main
+
+main()

@@ -1,0 +1,1 @@
+"""Vendor and infrastructure glue: Twilio signatures, TwiML, the config read model."""

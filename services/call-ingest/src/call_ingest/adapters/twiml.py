@@ -1,0 +1,53 @@
+"""TwiML answers to Twilio's voice webhook, built with Twilio's own SDK so the markup is theirs."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from twilio.twiml.voice_response import VoiceResponse
+
+__all__ = [
+    "STATUS_CALLBACK_EVENTS",
+    "STATUS_PATH",
+    "empty_response",
+    "forward_call",
+    "reject_call",
+    "status_callback_url",
+]
+
+STATUS_PATH = "/v1/telephony/twilio/status"
+STATUS_CALLBACK_EVENTS = "initiated ringing answered completed"
+
+
+def status_callback_url(public_base_url: str, tracking_number: str, started_at_ms: int) -> str:
+    """Where Twilio reports the dialled leg's progress.
+
+    The dialled leg's `To` is the business number, so the tracking number travels in the URL;
+    so does the call's start, which later callbacks do not state. Twilio signs the whole URL,
+    so neither can be forged.
+    """
+    query = urlencode({"tracking_number": tracking_number, "started_at": started_at_ms})
+    return f"{public_base_url}{STATUS_PATH}?{query}"
+
+
+def forward_call(*, caller_id: str, business_number: str, status_callback: str) -> str:
+    """Ring the business number; the caller hears ringing until it answers (answerOnBridge)."""
+    response = VoiceResponse()
+    dial = response.dial(caller_id=caller_id, answer_on_bridge=True)
+    dial.number(
+        business_number,
+        status_callback=status_callback,
+        status_callback_event=STATUS_CALLBACK_EVENTS,
+        status_callback_method="POST",
+    )
+    return str(response)
+
+
+def reject_call() -> str:
+    response = VoiceResponse()
+    response.reject()
+    return str(response)
+
+
+def empty_response() -> str:
+    return str(VoiceResponse())

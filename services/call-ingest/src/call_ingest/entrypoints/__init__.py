@@ -1,0 +1,1 @@
+"""HTTP entrypoints: provider webhooks translated into domain inputs."""

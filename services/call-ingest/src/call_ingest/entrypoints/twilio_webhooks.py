@@ -1,0 +1,166 @@
+"""Twilio's voice webhook and status callbacks: verify, route from config, record, answer TwiML.
+
+Both verify `X-Twilio-Signature` before reading any field (missing: 401, wrong: 403) and
+produce nothing otherwise. Events are acknowledged by the broker before Twilio gets its answer,
+except that a ringing call is still forwarded when the broker cannot confirm in time: the caller
+must reach the business even if the record is late or lost (the failure is logged and counted).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from call_ingest.adapters.calls_publisher import CallEventSink
+from call_ingest.adapters.twilio_signature import SIGNATURE_HEADER, signature_matches
+from call_ingest.adapters.twiml import (
+    STATUS_PATH,
+    empty_response,
+    forward_call,
+    reject_call,
+    status_callback_url,
+)
+from call_ingest.domain.facts import call_started, call_status_changed
+from call_ingest.domain.routing import NotOurs, RecordAndReject, owner_of, route_call
+from call_ingest.entrypoints.twilio_forms import (
+    PROVIDER,
+    StatusCallbackForm,
+    VoiceWebhookForm,
+    parse_form,
+    started_at_param,
+    tracking_number_param,
+)
+from call_ingest.metrics import WEBHOOKS
+from ctrack_common.config_view import ConfigView
+from ctrack_common.events import CallStarted, CallStatusChanged
+from ctrack_common.logging import get_logger
+from ctrack_common.messaging import PublishFailed
+from ctrack_common.web import json_error
+
+__all__ = ["VOICE_PATH", "TwilioWebhooks"]
+
+log = get_logger(__name__)
+
+VOICE_PATH = "/v1/telephony/twilio/voice"
+_E164_PREFIX = "+"
+
+
+def _twiml(markup: str) -> Response:
+    return Response(content=markup, media_type="application/xml")
+
+
+def _count(webhook: str, outcome: str) -> None:
+    WEBHOOKS.labels(PROVIDER, webhook, outcome).inc()
+
+
+class TwilioWebhooks:
+    """The Twilio adapter's HTTP surface."""
+
+    def __init__(
+        self, *, auth_token: str, public_base_url: str, config: ConfigView, publisher: CallEventSink
+    ):
+        self._auth_token = auth_token
+        self._base_url = public_base_url
+        self._config = config
+        self._publisher = publisher
+
+    def router(self) -> APIRouter:
+        router = APIRouter(tags=["telephony: twilio"])
+        router.add_api_route(
+            VOICE_PATH, self.voice, methods=["POST"], summary="Twilio voice webhook: route and record a call"
+        )
+        router.add_api_route(
+            STATUS_PATH, self.status, methods=["POST"], summary="Twilio status callback: record call progress"
+        )
+        return router
+
+    async def voice(self, request: Request) -> Response:
+        params = await self._form(request)
+        rejection = self._check_signature(request, VOICE_PATH, params, "voice")
+        if rejection is not None:
+            return rejection
+        call = parse_form(VoiceWebhookForm, params).incoming_call()
+        route = route_call(
+            self._config.numbers.get(call.tracking_number), dict(self._config.sites), dict(self._config.pools)
+        )
+        context = {"tracking_number": call.tracking_number, "call_sid": call.provider_call_id}
+        if isinstance(route, NotOurs):
+            log.warning("call_to_unknown_number", reason=route.reason, **context)
+            _count("voice", "not_our_number")
+            return _twiml(reject_call())
+        event = call_started(call, route.owner, datetime.now(UTC))
+        recorded = await self._publish(event)
+        if isinstance(route, RecordAndReject):
+            log.warning(
+                "call_recorded_and_rejected", reason=route.reason, tenant_id=route.owner.tenant_id, **context
+            )
+            _count("voice", "recorded_rejected" if recorded else "rejected_unrecorded")
+            return _twiml(reject_call())
+        if not recorded:
+            log.error("call_forwarded_unrecorded", tenant_id=route.owner.tenant_id, **context)
+        _count("voice", "forwarded" if recorded else "forwarded_unrecorded")
+        started_ms = int(event.payload.started_at.timestamp() * 1000)
+        caller_id = (
+            call.caller_number if call.caller_number.startswith(_E164_PREFIX) else call.tracking_number
+        )
+        return _twiml(
+            forward_call(
+                caller_id=caller_id,
+                business_number=route.business_number,
+                status_callback=status_callback_url(self._base_url, call.tracking_number, started_ms),
+            )
+        )
+
+    async def status(self, request: Request) -> Response:
+        params = await self._form(request)
+        rejection = self._check_signature(request, STATUS_PATH, params, "status")
+        if rejection is not None:
+            return rejection
+        form = parse_form(StatusCallbackForm, params)
+        tracking_number = tracking_number_param(request.query_params, params)
+        started_at = started_at_param(request.query_params)
+        number = self._config.numbers.get(tracking_number)
+        if number is None:
+            log.warning("status_for_unknown_number", tracking_number=tracking_number, call_sid=form.CallSid)
+            _count("status", "not_our_number")
+            return _twiml(empty_response())
+        owner = owner_of(number, dict(self._config.sites), dict(self._config.pools))
+        received_at = datetime.now(UTC)
+        event = call_status_changed(
+            form.progress(tracking_number, received_at, started_at), owner, received_at
+        )
+        if not await self._publish(event):
+            _count("status", "publish_failed")
+            return json_error(503, "could not record the status change; retry later")
+        _count("status", "recorded")
+        return _twiml(empty_response())
+
+    async def _form(self, request: Request) -> list[tuple[str, str]]:
+        form = await request.form()
+        return [(name, value) for name, value in form.multi_items() if isinstance(value, str)]
+
+    def _check_signature(
+        self, request: Request, path: str, params: list[tuple[str, str]], webhook: str
+    ) -> Response | None:
+        """None when the request is Twilio's; otherwise the 401/403 answer."""
+        signature = request.headers.get(SIGNATURE_HEADER)
+        if not signature:
+            _count(webhook, "missing_signature")
+            return json_error(401, f"missing {SIGNATURE_HEADER} header")
+        query = request.scope.get("query_string", b"").decode("latin-1")
+        url = f"{self._base_url}{path}" + (f"?{query}" if query else "")
+        if not signature_matches(self._auth_token, url, params, signature):
+            log.warning("bad_twilio_signature", path=path)
+            _count(webhook, "bad_signature")
+            return json_error(403, f"{SIGNATURE_HEADER} does not match this request")
+        return None
+
+    async def _publish(self, event: CallStarted | CallStatusChanged) -> bool:
+        try:
+            await run_in_threadpool(self._publisher.publish, event)
+        except PublishFailed as exc:
+            log.error("call_event_not_acknowledged", event_type=event.event_type, error=str(exc))
+            return False
+        return True

@@ -1,0 +1,98 @@
+"""A small tenant's configuration, as the config topics would carry it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pytest
+
+from ctrack_common.config_view import ConfigView
+from ctrack_common.events import (
+    NumberConfigured,
+    NumberConfiguredPayload,
+    NumberRole,
+    PoolConfigured,
+    PoolConfiguredPayload,
+    SiteConfigured,
+    SiteConfiguredPayload,
+    event_id_for,
+)
+
+T0 = datetime(2025, 6, 10, 12, 0, tzinfo=UTC)
+TENANT = "tenant-a"
+SITE = "site-a"
+POOL = "pool-a"
+BUSINESS = "+14155550000"
+POOL_NUMBER = "+14155550101"
+RETIRED_NUMBER = "+14155550102"
+DEFAULT_NUMBER = "+14155550103"
+ORPHAN_NUMBER = "+14155550104"
+UNKNOWN_NUMBER = "+14155550199"
+
+
+def number(
+    value: str, *, pool_id: str | None, role: NumberRole = NumberRole.POOL, active: bool = True
+) -> NumberConfigured:
+    return NumberConfigured(
+        event_id=event_id_for("number", value),
+        occurred_at=T0,
+        recorded_at=T0,
+        tenant_id=TENANT,
+        payload=NumberConfiguredPayload(
+            number=value, provider="twilio", role=role, pool_id=pool_id, active=active
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Sample:
+    """The sample tenant's ids and numbers, for tests to name what they call."""
+
+    tenant: str = TENANT
+    site: str = SITE
+    business: str = BUSINESS
+    pool_number: str = POOL_NUMBER
+    retired_number: str = RETIRED_NUMBER
+    default_number: str = DEFAULT_NUMBER
+    orphan_number: str = ORPHAN_NUMBER
+    unknown_number: str = UNKNOWN_NUMBER
+
+
+@pytest.fixture
+def sample() -> Sample:
+    return Sample()
+
+
+@pytest.fixture
+def config() -> ConfigView:
+    """Site A forwards to BUSINESS; its pool holds POOL_NUMBER (and retired RETIRED_NUMBER), its
+    default number is DEFAULT_NUMBER; ORPHAN_NUMBER's pool has no site."""
+    view = ConfigView()
+    view.apply(
+        SiteConfigured(
+            event_id=event_id_for("site", SITE),
+            occurred_at=T0,
+            recorded_at=T0,
+            tenant_id=TENANT,
+            site_id=SITE,
+            payload=SiteConfiguredPayload(
+                name="Site A", site_key="key-a", business_number=BUSINESS, pool_id=POOL
+            ),
+        )
+    )
+    view.apply(
+        PoolConfigured(
+            event_id=event_id_for("pool", POOL),
+            occurred_at=T0,
+            recorded_at=T0,
+            tenant_id=TENANT,
+            site_id=SITE,
+            payload=PoolConfiguredPayload(pool_id=POOL, lease_seconds=60, default_number=DEFAULT_NUMBER),
+        )
+    )
+    view.apply(number(POOL_NUMBER, pool_id=POOL))
+    view.apply(number(RETIRED_NUMBER, pool_id=POOL, active=False))
+    view.apply(number(DEFAULT_NUMBER, pool_id=None, role=NumberRole.DEFAULT))
+    view.apply(number(ORPHAN_NUMBER, pool_id="pool-without-site"))
+    return view

@@ -1,0 +1,3 @@
+from crm_sync.bootstrap import main
+
+main()

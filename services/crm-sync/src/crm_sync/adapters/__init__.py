@@ -1,0 +1,1 @@
+"""Outbound HTTP delivery and the webhook-deliveries log."""

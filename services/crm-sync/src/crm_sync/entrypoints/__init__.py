@@ -1,0 +1,1 @@
+"""The webhook-endpoints REST resource and the attributed-calls consumer handler."""

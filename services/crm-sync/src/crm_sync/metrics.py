@@ -1,0 +1,16 @@
+"""crm-sync's own Prometheus metrics (the shared ones live in ctrack_common.metrics)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter
+
+__all__ = ["WEBHOOK_DECISIONS", "WEBHOOK_DELIVERY_ATTEMPTS"]
+
+WEBHOOK_DECISIONS = Counter(
+    "crm_sync_webhooks_total",
+    "Webhooks per (endpoint, call version) by outcome: delivered, abandoned, already_delivered, superseded...",
+    ["outcome"],
+)
+WEBHOOK_DELIVERY_ATTEMPTS = Counter(
+    "crm_sync_webhook_attempts_total", "HTTP attempts spent on webhooks that were delivered or abandoned"
+)

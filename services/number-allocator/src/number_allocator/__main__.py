@@ -1,0 +1,3 @@
+from number_allocator.bootstrap import main
+
+main()

@@ -1,0 +1,1 @@
+"""Kafka glue of the number-allocator: the config store, pool states from the lease log, the expiry ticker."""

@@ -1,0 +1,76 @@
+"""The calling tenant's tracking-number inventory: add to a site's pool or as its default, list, retire."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, status
+from pydantic import BaseModel, Field
+
+from ctrack_common.events import NumberConfigured, NumberRole
+from number_allocator.entrypoints.dependencies import InventoryDep, TenantId
+from number_allocator.entrypoints.fields import PhoneNumber
+from number_allocator.entrypoints.pagination import Cursor, Limit, Page, page
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1/numbers", tags=["numbers"])
+
+
+class NumberIn(BaseModel):
+    number: PhoneNumber
+    provider: Literal["twilio"]
+    role: NumberRole = Field(
+        description="`pool`: leased to visitors; `default`: shown when no pool number is."
+    )
+    site_id: str = Field(min_length=1, max_length=100)
+    label: str | None = Field(default=None, max_length=200)
+
+
+class NumberOut(BaseModel):
+    number: str
+    provider: str
+    role: NumberRole
+    site_id: str | None
+    pool_id: str | None
+    label: str | None
+    active: bool
+
+    @classmethod
+    def of(cls, event: NumberConfigured) -> NumberOut:
+        p = event.payload
+        return cls(
+            number=p.number,
+            provider=p.provider,
+            role=p.role,
+            site_id=event.site_id,
+            pool_id=p.pool_id,
+            label=p.label,
+            active=p.active,
+        )
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, summary="Add a number to a site (pool or default)")
+def add_number(body: NumberIn, tenant_id: TenantId, inventory: InventoryDep) -> NumberOut:
+    added = inventory.add_number(
+        tenant_id,
+        number=body.number,
+        provider=body.provider,
+        role=body.role,
+        site_id=body.site_id,
+        label=body.label,
+    )
+    return NumberOut.of(added)
+
+
+@router.get("", summary="The tenant's numbers (retired ones included, `active` false), by number")
+def list_numbers(
+    tenant_id: TenantId, inventory: InventoryDep, limit: Limit = 100, cursor: Cursor = None
+) -> Page[NumberOut]:
+    items, next_cursor = page(inventory.numbers(tenant_id), lambda n: n.payload.number, limit, cursor)
+    return Page(items=[NumberOut.of(n) for n in items], next_cursor=next_cursor)
+
+
+@router.delete("/{number}", summary="Retire a number: it is no longer leased or shown")
+def retire_number(number: str, tenant_id: TenantId, inventory: InventoryDep) -> NumberOut:
+    return NumberOut.of(inventory.retire_number(tenant_id, number))

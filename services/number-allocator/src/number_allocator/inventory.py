@@ -1,0 +1,232 @@
+"""The admin use cases, in the domain's words: tenants and keys, sites and their pools, the number inventory.
+
+Each change becomes a configuration event published durably on its compacted topic (the latest
+event per entity is the entity); reads come from the config read model. Ids, keys and timestamps
+are made here, at the edge, so the events themselves are plain facts.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import TypeVar
+
+from ctrack_common.config_view import api_key_digest
+from ctrack_common.events import (
+    NumberConfigured,
+    NumberConfiguredPayload,
+    NumberRole,
+    Payload,
+    PoolConfigured,
+    PoolConfiguredPayload,
+    SiteConfigured,
+    SiteConfiguredPayload,
+    TenantConfigured,
+    TenantConfiguredPayload,
+    event_id_for,
+    to_millis,
+)
+from number_allocator.adapters.config_store import ConfigEvent, ConfigStore
+from number_allocator.errors import Conflict, NotFound
+
+__all__ = ["Inventory", "NewApiKey", "key_id_of"]
+
+E = TypeVar("E", bound=ConfigEvent)
+
+API_KEY_PREFIX = "ck_live_"
+KEY_ID_LENGTH = 12
+
+
+def key_id_of(digest: str) -> str:
+    """The public handle of an API key (a prefix of its digest), used to revoke it."""
+    return digest[:KEY_ID_LENGTH]
+
+
+class NewApiKey:
+    """A freshly made API key: the secret is shown to the caller once, only its digest is stored."""
+
+    def __init__(self) -> None:
+        self.secret = API_KEY_PREFIX + secrets.token_urlsafe(32)
+        self.digest = api_key_digest(self.secret)
+        self.key_id = key_id_of(self.digest)
+
+
+class Inventory:
+    """Admin use cases over the config store; every write is durable before it returns."""
+
+    def __init__(self, store: ConfigStore, default_lease_seconds: int, clock: Callable[[], datetime]) -> None:
+        self._store = store
+        self._view = store.view
+        self._default_lease_seconds = default_lease_seconds
+        self._clock = clock
+
+    def _event(self, cls: type[E], tenant_id: str, site_id: str | None, entity: str, payload: Payload) -> E:
+        now = to_millis(self._clock())
+        return cls(
+            event_id=event_id_for(cls.__name__, entity, now.isoformat(), payload.model_dump_json()),
+            occurred_at=now,
+            recorded_at=now,
+            tenant_id=tenant_id,
+            site_id=site_id,
+            payload=payload,
+        )
+
+    # --- tenants (platform admin) ---------------------------------------------------------------
+
+    def create_tenant(self, name: str) -> tuple[TenantConfigured, NewApiKey]:
+        tenant_id = f"ten_{uuid.uuid4().hex}"
+        key = NewApiKey()
+        event = self._event(
+            TenantConfigured,
+            tenant_id,
+            None,
+            tenant_id,
+            TenantConfiguredPayload(name=name, api_key_sha256=(key.digest,)),
+        )
+        self._store.publish([event])
+        return event, key
+
+    def _tenant(self, tenant_id: str) -> TenantConfigured:
+        tenant = self._view.tenants.get(tenant_id)
+        if tenant is None:
+            raise NotFound(f"no tenant {tenant_id!r}", "tenant_id")
+        return tenant
+
+    def add_api_key(self, tenant_id: str) -> NewApiKey:
+        key = NewApiKey()
+        with self._store.writing():
+            tenant = self._tenant(tenant_id)
+            digests = (*tenant.payload.api_key_sha256, key.digest)
+            payload = tenant.payload.model_copy(update={"api_key_sha256": digests})
+            self._store.publish([self._event(TenantConfigured, tenant_id, None, tenant_id, payload)])
+        return key
+
+    def revoke_api_key(self, tenant_id: str, key_id: str) -> None:
+        with self._store.writing():
+            tenant = self._tenant(tenant_id)
+            kept = tuple(d for d in tenant.payload.api_key_sha256 if key_id_of(d) != key_id)
+            if len(kept) == len(tenant.payload.api_key_sha256):
+                raise NotFound(f"tenant {tenant_id!r} has no API key {key_id!r}", "key_id")
+            payload = tenant.payload.model_copy(update={"api_key_sha256": kept})
+            self._store.publish([self._event(TenantConfigured, tenant_id, None, tenant_id, payload)])
+
+    # --- sites and pools ------------------------------------------------------------------------
+
+    def create_site(
+        self, tenant_id: str, name: str, business_number: str, domains: tuple[str, ...]
+    ) -> tuple[SiteConfigured, PoolConfigured]:
+        site_id, pool_id = f"site_{uuid.uuid4().hex}", f"pool_{uuid.uuid4().hex}"
+        site_key = f"pk_{secrets.token_urlsafe(18)}"
+        pool = self._event(
+            PoolConfigured,
+            tenant_id,
+            site_id,
+            pool_id,
+            PoolConfiguredPayload(pool_id=pool_id, lease_seconds=self._default_lease_seconds),
+        )
+        site = self._event(
+            SiteConfigured,
+            tenant_id,
+            site_id,
+            site_id,
+            SiteConfiguredPayload(
+                name=name,
+                site_key=site_key,
+                business_number=business_number,
+                pool_id=pool_id,
+                domains=domains,
+            ),
+        )
+        # The pool first: whoever sees the site can already resolve its pool.
+        self._store.publish([pool, site])
+        return site, pool
+
+    def sites(self, tenant_id: str) -> list[SiteConfigured]:
+        return sorted(
+            (s for s in list(self._view.sites.values()) if s.tenant_id == tenant_id),
+            key=lambda s: str(s.site_id),
+        )
+
+    def site(self, tenant_id: str, site_id: str) -> SiteConfigured:
+        site = self._view.site(tenant_id, site_id)
+        if site is None:
+            raise NotFound(f"no site {site_id!r}", "site_id")
+        return site
+
+    def pool_of(self, site: SiteConfigured) -> PoolConfigured:
+        pool = self._view.pools.get(site.payload.pool_id)
+        if pool is None:  # published together with the site, so only a damaged config topic lacks it
+            raise NotFound(f"site {site.site_id!r} has no pool configured", "site_id")
+        return pool
+
+    def configure_pool(self, tenant_id: str, site_id: str, changes: dict[str, object]) -> PoolConfigured:
+        """Apply `changes` (lease_seconds, default_number) to the site's pool; absent keys stay as they are."""
+        with self._store.writing():
+            site = self.site(tenant_id, site_id)
+            pool = self.pool_of(site)
+            default_number = changes.get("default_number")
+            if isinstance(default_number, str):
+                self._check_not_foreign(tenant_id, default_number, "default_number")
+            payload = PoolConfiguredPayload.model_validate({**pool.payload.model_dump(), **changes})
+            if payload == pool.payload:
+                return pool
+            event = self._event(PoolConfigured, tenant_id, site_id, payload.pool_id, payload)
+            self._store.publish([event])
+            return event
+
+    # --- numbers --------------------------------------------------------------------------------
+
+    def _check_not_foreign(self, tenant_id: str, number: str, field: str) -> None:
+        owned = self._view.number(number)
+        if owned is not None and owned.tenant_id != tenant_id:
+            raise Conflict(f"{number} is in another account's inventory", field)
+
+    def add_number(
+        self, tenant_id: str, *, number: str, provider: str, role: NumberRole, site_id: str, label: str | None
+    ) -> NumberConfigured:
+        """Put `number` in the site's pool (role pool) or make it the site's default number (role default)."""
+        with self._store.writing():
+            site = self.site(tenant_id, site_id)
+            pool = self.pool_of(site)
+            self._check_not_foreign(tenant_id, number, "number")
+            configured = self._event(
+                NumberConfigured,
+                tenant_id,
+                site_id,
+                number,
+                NumberConfiguredPayload(
+                    number=number, provider=provider, role=role, pool_id=pool.payload.pool_id, label=label
+                ),
+            )
+            events: list[ConfigEvent] = [configured]
+            if role is NumberRole.DEFAULT and pool.payload.default_number != number:
+                payload = pool.payload.model_copy(update={"default_number": number})
+                events.append(self._event(PoolConfigured, tenant_id, site_id, payload.pool_id, payload))
+            self._store.publish(events)
+            return configured
+
+    def numbers(self, tenant_id: str) -> list[NumberConfigured]:
+        return sorted(
+            (n for n in list(self._view.numbers.values()) if n.tenant_id == tenant_id),
+            key=lambda n: n.payload.number,
+        )
+
+    def retire_number(self, tenant_id: str, number: str) -> NumberConfigured:
+        """Take `number` out of service (`active` false); a pool showing it as default stops doing so."""
+        with self._store.writing():
+            current = self._view.numbers.get(number)
+            if current is None or current.tenant_id != tenant_id:
+                raise NotFound(f"no number {number!r}", "number")
+            if not current.payload.active:
+                return current
+            payload = current.payload.model_copy(update={"active": False})
+            retired = self._event(NumberConfigured, tenant_id, current.site_id, number, payload)
+            events: list[ConfigEvent] = [retired]
+            pool = self._view.pools.get(payload.pool_id or "")
+            if pool is not None and pool.payload.default_number == number:
+                cleared = pool.payload.model_copy(update={"default_number": None})
+                events.append(self._event(PoolConfigured, tenant_id, pool.site_id, cleared.pool_id, cleared))
+            self._store.publish(events)
+            return retired

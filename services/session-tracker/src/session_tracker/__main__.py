@@ -1,0 +1,3 @@
+from session_tracker.bootstrap import main
+
+main()

@@ -1,0 +1,31 @@
+"""Settings of the session-tracker (environment variables, the same names locally and in Kubernetes)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from ctrack_common.settings import ServiceSettings
+
+__all__ = ["Settings"]
+
+
+class Settings(ServiceSettings):
+    """How long a visit waits for its number, and the per-client rate limit of the public endpoints."""
+
+    SERVICE_NAME: str = "session-tracker"
+    HTTP_PORT: int = Field(default=8101, ge=1, le=65535)
+
+    NUMBER_WAIT_SECONDS: float = Field(
+        default=2.0,
+        gt=0,
+        description="How long POST /v1/visits waits for the allocator before answering 202.",
+    )
+    SITE_LOOKUP_GRACE_SECONDS: float = Field(
+        default=1.0,
+        ge=0,
+        description="How long an unknown site_key is looked up again (a site created a moment ago) before 404.",
+    )
+    RATE_LIMIT_PER_SECOND: float = Field(
+        default=5.0, gt=0, description="Sustained requests/s per client address."
+    )
+    RATE_LIMIT_BURST: int = Field(default=30, ge=1, description="Burst of requests per client address.")

@@ -1,0 +1,1 @@
+"""The public routes the tracker script calls."""

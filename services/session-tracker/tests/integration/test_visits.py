@@ -1,0 +1,74 @@
+"""A page view gets a tracking number from the real allocator within the bounded wait."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING
+
+import httpx
+
+if TYPE_CHECKING:
+    from conftest import Services, Site
+
+
+def visit(
+    services: Services, site: Site, visitor_id: str, url: str = "https://shop.example/?gclid=abc"
+) -> httpx.Response:
+    return httpx.post(
+        f"{services.tracker.url}/v1/visits",
+        json={"site_key": site.site_key, "visitor_id": visitor_id, "url": url},
+        timeout=30,
+    )
+
+
+def test_a_visit_gets_a_pool_number_and_the_same_visitor_keeps_it(services: Services, site: Site) -> None:
+    first = visit(services, site, "visitor-a")
+    assert first.status_code == 200, first.text
+    body = first.json()
+    assert body["status"] == "granted" and body["number"] in site.pool_numbers
+    again = visit(services, site, "visitor-a", url="https://shop.example/cart")
+    assert again.status_code == 200, again.text
+    assert again.elapsed.total_seconds() < 2.0, "the default NUMBER_WAIT_SECONDS would have been enough"
+    assert (again.json()["status"], again.json()["number"], again.json()["lease_id"]) == (
+        "renewed",
+        body["number"],
+        body["lease_id"],
+    )
+
+
+def test_when_the_pool_is_exhausted_the_visitor_gets_the_default_number(
+    services: Services, site: Site
+) -> None:
+    numbers = {visit(services, site, f"visitor-{i}").json()["number"] for i in range(2)}
+    assert numbers == set(site.pool_numbers)
+    third = visit(services, site, "visitor-late")
+    assert third.status_code == 200, third.text
+    assert (third.json()["status"], third.json()["number"]) == ("default", site.default_number)
+
+
+def test_a_heartbeat_is_accepted_and_reports_the_visitors_lease(services: Services, site: Site) -> None:
+    granted = visit(services, site, "visitor-hb").json()
+    beat = httpx.post(
+        f"{services.tracker.url}/v1/heartbeat",
+        json={"site_key": site.site_key, "visitor_id": "visitor-hb", "visit_id": granted["visit_id"]},
+    )
+    assert beat.status_code == 202, beat.text
+    assert beat.json()["number"] == granted["number"]
+
+
+def test_an_unknown_site_key_is_refused_naming_it_and_any_origin_may_call(services: Services) -> None:
+    refused = httpx.post(
+        f"{services.tracker.url}/v1/visits",
+        json={"site_key": f"pk_{uuid.uuid4().hex}", "visitor_id": "v", "url": "https://shop.example/"},
+        headers={"Origin": "https://customer.example"},
+    )
+    assert refused.status_code == 404 and refused.json()["field"] == "site_key"
+    assert refused.headers["access-control-allow-origin"] == "*"
+
+
+def test_a_visit_with_a_relative_url_is_refused_naming_the_field(services: Services, site: Site) -> None:
+    refused = httpx.post(
+        f"{services.tracker.url}/v1/visits", json={"site_key": site.site_key, "visitor_id": "v", "url": "/x"}
+    )
+    assert refused.status_code == 422
+    assert {p["field"] for p in refused.json()["problems"]} == {"body.url"}
