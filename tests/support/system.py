@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -42,12 +43,14 @@ class Tenant:
 
 
 def unique_numbers(count: int) -> list[str]:
-    """Valid US numbers no other test uses (555-01xx is reserved for fiction; area codes vary)."""
-    seed = uuid.uuid4().int
-    area = 201 + seed % 700
-    while area % 100 == 11 or str(area)[1] == "9":
-        area += 1
-    return [f"+1{area}555{(seed // 1000 + i) % 10000:04d}" for i in range(count)]
+    """Valid US numbers that no other test uses: a real area code, a random exchange and line."""
+    rng = random.SystemRandom()
+    area = rng.choice(["202", "212", "305", "312", "415", "617", "646", "702", "718", "917"])
+    exchange = rng.randrange(200, 999)
+    if exchange % 100 == 11:
+        exchange += 1
+    line = rng.randrange(0, 10000 - count)
+    return [f"+1{area}{exchange}{line + i:04d}" for i in range(count)]
 
 
 def create_tenant(system: System, pool_size: int = 3) -> Tenant:

@@ -1,0 +1,3 @@
+from attribution.bootstrap import main
+
+main()

@@ -1,0 +1,1 @@
+"""Adapters: ClickHouse (schema, projection rows, sink, report queries) and Kafka topic administration."""

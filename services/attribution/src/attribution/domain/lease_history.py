@@ -1,0 +1,110 @@
+"""Lease history of one number: who held it, from when to when, with which session snapshot.
+
+The history is a fold over the number's lease events that does not depend on
+the order they arrive in, and ignores duplicates (same event id), because the
+join sees them after a re-key and replays them on every partition assignment.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from ctrack_common.events import LeaseExpired, LeaseGranted, LeaseRenewed, SessionSnapshot
+
+__all__ = ["LeaseEvent", "LeaseHistory", "LeaseInterval"]
+
+LeaseEvent = LeaseGranted | LeaseRenewed | LeaseExpired
+
+
+@dataclass(frozen=True)
+class LeaseInterval:
+    """One lease as a half-open interval [granted_at, end) with the snapshots in force over time.
+
+    `end` is the expiry time once the lease ended, otherwise the latest `expires_at`
+    seen (renewals extend it). `snapshots` is sorted by the time each took effect.
+    """
+
+    lease_id: str
+    tenant_id: str
+    site_id: str | None
+    visitor_id: str
+    visit_id: str
+    granted_at: datetime
+    end: datetime
+    ended: bool
+    snapshots: tuple[tuple[datetime, SessionSnapshot], ...]
+
+    def contains(self, moment: datetime) -> bool:
+        return self.granted_at <= moment < self.end
+
+    def snapshot_at(self, moment: datetime) -> SessionSnapshot:
+        """The snapshot in force at `moment`: the last one that took effect at or before it."""
+        in_force = self.snapshots[0][1]
+        for effective_from, snapshot in self.snapshots:
+            if effective_from > moment:
+                break
+            in_force = snapshot
+        return in_force
+
+
+def _interval(events: list[LeaseEvent]) -> LeaseInterval | None:
+    grants = [e for e in events if isinstance(e, LeaseGranted)]
+    renewals = [e for e in events if isinstance(e, LeaseRenewed)]
+    expiries = [e for e in events if isinstance(e, LeaseExpired)]
+    holders: list[LeaseGranted | LeaseRenewed] = [*grants, *renewals]
+    if not holders:
+        return None  # only an expiry seen: without a start there is no interval to match against
+    # A grant marks the start; without one (not yet arrived) the earliest renewal is the best known start.
+    start = min(e.occurred_at for e in grants) if grants else min(e.occurred_at for e in renewals)
+    ended = bool(expiries)
+    end = min(e.occurred_at for e in expiries) if ended else max(e.payload.expires_at for e in holders)
+    ordered = sorted(holders, key=lambda e: (e.occurred_at, isinstance(e, LeaseRenewed), str(e.event_id)))
+    latest = ordered[-1]
+    return LeaseInterval(
+        lease_id=latest.payload.lease_id,
+        tenant_id=latest.tenant_id,
+        site_id=latest.site_id,
+        visitor_id=latest.payload.visitor_id,
+        visit_id=latest.payload.visit_id,
+        granted_at=start,
+        end=end,
+        ended=ended,
+        snapshots=tuple((e.occurred_at, e.payload.session) for e in ordered),
+    )
+
+
+class LeaseHistory:
+    """Every lease of one number, folded from its lease events."""
+
+    def __init__(self) -> None:
+        self._seen: set[uuid.UUID] = set()
+        self._events_by_lease: dict[str, list[LeaseEvent]] = {}
+        self._intervals: dict[str, LeaseInterval] = {}
+
+    def apply(self, event: LeaseEvent) -> bool:
+        """Fold one event in; False when it was already known (a duplicate changes nothing)."""
+        if event.event_id in self._seen:
+            return False
+        self._seen.add(event.event_id)
+        lease_id = event.payload.lease_id
+        events = self._events_by_lease.setdefault(lease_id, [])
+        events.append(event)
+        interval = _interval(events)
+        if interval is not None:
+            self._intervals[lease_id] = interval
+        return True
+
+    def intervals(self, tenant_id: str) -> list[LeaseInterval]:
+        """The tenant's leases of this number (a number may move between tenants over time)."""
+        return sorted(
+            (i for i in self._intervals.values() if i.tenant_id == tenant_id),
+            key=lambda i: (i.granted_at, i.lease_id),
+        )
+
+    def holding_at(self, tenant_id: str, moment: datetime) -> list[LeaseInterval]:
+        return [i for i in self.intervals(tenant_id) if i.contains(moment)]
+
+    def leased_before(self, tenant_id: str, moment: datetime) -> bool:
+        return any(i.granted_at <= moment for i in self.intervals(tenant_id))

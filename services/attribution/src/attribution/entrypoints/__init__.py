@@ -1,0 +1,1 @@
+"""Entrypoints: Kafka consumer handlers (re-key, join, projection) and the REST routers."""
