@@ -108,9 +108,11 @@ def test_a_visit_gets_a_number_and_a_call_to_it_is_attributed_reported_and_deliv
 
     call = httpx.get(f"{system.attribution.url}/v1/calls/{call_id}", headers=tenant.auth)
     assert call.status_code == 200, call.text
-    assert call.json()["classification"] == "dynamic"
-    assert call.json()["session"]["source"] == "newsletter"
-    latest_version = call.json()["version"]
+    attributed = call.json()["payload"]
+    assert attributed["classification"] == "dynamic"
+    assert attributed["session"]["source"] == "newsletter"
+    assert attributed["call"]["tracking_number"] == number
+    latest_version = attributed["version"]
 
     wait_until(
         lambda: latest_version in receiver.versions_of(call_id),
