@@ -50,7 +50,8 @@ down:
 lint: setup-python
 	$(VENV)/bin/ruff check $(LINT_PATHS)
 	$(VENV)/bin/ruff format --check $(LINT_PATHS)
-	$(VENV)/bin/mypy $(foreach m,$(MODULES),-p $(m)) bench
+	$(VENV)/bin/mypy $(foreach m,$(MODULES),-p $(m))
+	$(VENV)/bin/mypy bench tests/support
 
 unit: setup-python
 	$(PY) -m pytest -m "not integration and not e2e" -q
