@@ -37,7 +37,8 @@ def a_visit(tag: str) -> VisitStarted:
     )
 
 
-def dead_letters_with_value(bootstrap: str, value: bytes) -> list[dict[str, bytes]]:
+def dead_letters_with_value(bootstrap: str, value: bytes, group: str) -> list[dict[str, bytes]]:
+    """Dead letters of `value` written by consumer group `group` (every group reading a topic dead-letters)."""
     consumer = Consumer(
         {"bootstrap.servers": bootstrap, "group.id": f"t-{uuid.uuid4()}", "enable.auto.commit": False}
     )
@@ -50,8 +51,13 @@ def dead_letters_with_value(bootstrap: str, value: bytes) -> list[dict[str, byte
         while position < high and time.monotonic() < deadline:
             for msg in consumer.consume(500, timeout=1):
                 position = int(msg.offset() or 0) + 1
-                if msg.error() is None and msg.value() == value:
-                    found.append(dict(msg.headers() or []))
+                headers = dict(msg.headers() or [])
+                if (
+                    msg.error() is None
+                    and msg.value() == value
+                    and headers["ctrack-dlq-consumer-group"] == group
+                ):
+                    found.append(headers)
         return found
     finally:
         consumer.close()
@@ -81,9 +87,10 @@ def test_undecodable_and_rejected_records_are_dead_lettered_and_the_consumer_kee
             with lock:
                 handled.append(record.event.tenant_id)
 
+    group = f"dlq-test-{tag}"
     consumer = EventConsumer(
         bootstrap_servers=kafka_bootstrap,
-        group_id=f"dlq-test-{tag}",
+        group_id=group,
         topics=[VISITS],
         handle=handle,
         dead_letters=producer,
@@ -99,9 +106,9 @@ def test_undecodable_and_rejected_records_are_dead_lettered_and_the_consumer_kee
         consumer.stop()
 
     assert rejected.tenant_id not in handled
-    garbage_letters = dead_letters_with_value(kafka_bootstrap, garbage)
+    garbage_letters = dead_letters_with_value(kafka_bootstrap, garbage, group)
     assert len(garbage_letters) == 1
     assert garbage_letters[0]["ctrack-dlq-source-topic"] == b"visits"
     assert garbage_letters[0]["ctrack-dlq-reason"].startswith(b"value is not JSON")
-    rejected_letters = dead_letters_with_value(kafka_bootstrap, encode(rejected))
+    rejected_letters = dead_letters_with_value(kafka_bootstrap, encode(rejected), group)
     assert [h["ctrack-dlq-reason"] for h in rejected_letters] == [b"rejected by handler: pool is unknown"]

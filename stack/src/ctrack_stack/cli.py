@@ -113,14 +113,34 @@ def _components_table(components: list[Component], logs_dir: Path, *, probe: boo
     return table
 
 
-def _print_next_steps(settings: StackSettings, *, infra_only: bool) -> None:
+def _print_next_steps(settings: StackSettings, *, infra_only: bool, demo: bool) -> None:
     http = f"http://{settings.clickhouse_host}:{settings.CLICKHOUSE_HTTP_PORT}"
     console.print("[bold]What to try next[/]")
+    if demo:
+        tracker = service_url("session-tracker", settings)
+        reports = service_url("attribution", settings)
+        console.print(f"  source {settings.data_dir / 'demo.env'}")
+        console.print(
+            f"  curl -s -X POST {tracker}/v1/visits -H 'content-type: application/json' -d "
+            '"{\\"site_key\\": \\"$CTRACK_SITE_KEY\\", \\"visitor_id\\": \\"me\\", '
+            '\\"url\\": \\"https://shop.example/?utm_source=google&utm_medium=cpc\\"}"',
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+        console.print(
+            f'  curl -s "{reports}/v1/reports/calls-by-source?from=$(date -u -d yesterday +%F)'
+            f'&to=$(date -u -d tomorrow +%F)" -H "Authorization: Bearer $CTRACK_API_KEY"',
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+    elif not infra_only:
+        console.print(f"  curl {SERVICES[0].url(settings)}/readyz")
     if not infra_only:
-        first = SERVICES[0]
-        console.print(f"  curl {first.url(settings)}/readyz")
+        console.print(f"  open {service_url('number-allocator', settings)}/docs  (each service serves /docs)")
     console.print(f"  curl '{http}/?query=SHOW+DATABASES'")
-    console.print("  ctrack status    ctrack down")
+    console.print("  ctrack status    ctrack down    (README.md: 'Try it')")
 
 
 def _report_exit(handle: ProcessHandle) -> None:
@@ -173,7 +193,7 @@ def up(detach: DetachOption = False, infra_only: InfraOnlyOption = False, demo: 
     state = stack.state(supervised=not detach)
     state.save(settings.state_file)
     console.print(_components_table(state.components, settings.logs_dir, probe=False))
-    _print_next_steps(settings, infra_only=infra_only)
+    _print_next_steps(settings, infra_only=infra_only, demo=demo)
     if detach:
         return
     console.print("[dim]Running in the foreground: Ctrl-C stops everything.[/]")

@@ -18,7 +18,7 @@ from fastapi import FastAPI, Request, Response
 from ctrack_common.config_view import ConfigView
 from ctrack_common.events import to_millis
 from ctrack_common.logging import get_logger
-from ctrack_common.messaging import EventConsumer, EventProducer, LogFollower, PublishFailed
+from ctrack_common.messaging import EventConsumer, EventProducer, LogFollower
 from ctrack_common.runner import serve
 from ctrack_common.topics import CONFIG_NUMBERS, CONFIG_POOLS, CONFIG_SITES, CONFIG_TENANTS, VISITS
 from ctrack_common.web import TenantAuth, create_service_app, json_error
@@ -111,12 +111,7 @@ def build_app(settings: Settings) -> FastAPI:
         assert isinstance(exc, AllocatorError)
         return json_error(exc.status, exc.message, field=exc.field)
 
-    async def publish_failed(_: Request, exc: Exception) -> Response:
-        log.error("config_publish_failed", reason=str(exc))
-        return json_error(503, "the change could not be made durable; nothing was changed, retry later")
-
     app.add_exception_handler(AllocatorError, allocator_error)
-    app.add_exception_handler(PublishFailed, publish_failed)
     return app
 
 

@@ -17,7 +17,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from ctrack_common.config_view import ConfigView
 from ctrack_common.events import to_millis
 from ctrack_common.logging import get_logger
-from ctrack_common.messaging import EventProducer, LogFollower, PublishFailed
+from ctrack_common.messaging import EventProducer, LogFollower
 from ctrack_common.runner import serve
 from ctrack_common.topics import CONFIG_POOLS, CONFIG_SITES, LEASES
 from ctrack_common.web import RateLimit, create_service_app, json_error
@@ -90,12 +90,7 @@ def build_app(settings: Settings) -> FastAPI:
         assert isinstance(exc, UnknownSite)
         return json_error(404, str(exc), field="site_key")
 
-    async def publish_failed(_: Request, exc: Exception) -> Response:
-        log.error("visit_publish_failed", reason=str(exc))
-        return json_error(503, "the visit could not be recorded; retry later")
-
     app.add_exception_handler(UnknownSite, unknown_site)
-    app.add_exception_handler(PublishFailed, publish_failed)
     return app
 
 

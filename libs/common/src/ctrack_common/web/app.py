@@ -13,9 +13,13 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.routing import Match
 
+from ctrack_common.logging import get_logger
+from ctrack_common.messaging import PublishFailed
 from ctrack_common.metrics import HTTP_REQUEST_SECONDS, HTTP_REQUESTS
 
 __all__ = ["ReadinessChecks", "create_service_app", "json_error"]
+
+log = get_logger(__name__)
 
 ReadinessChecks = Callable[[], Mapping[str, bool]]
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
@@ -41,12 +45,23 @@ async def _validation_error(_: Request, exc: Exception) -> Response:
     )
 
 
+async def _publish_failed(_: Request, exc: Exception) -> Response:
+    log.error("publish_failed", reason=str(exc))
+    return JSONResponse(
+        status_code=503,
+        content={"error": "the change could not be made durable; nothing was recorded, retry later"},
+        headers={"Retry-After": "1"},
+    )
+
+
 def create_service_app(
     *, title: str, description: str, readiness: ReadinessChecks, lifespan: Lifespan | None = None
 ) -> FastAPI:
-    """A FastAPI app with /healthz, /readyz, /metrics, request metrics and 422 bodies naming each field."""
+    """A FastAPI app with /healthz, /readyz, /metrics, request metrics, 422 bodies naming each field,
+    and 503 when an event could not be made durable."""
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(PublishFailed, _publish_failed)
 
     @app.middleware("http")
     async def _measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
