@@ -55,7 +55,7 @@ def dead_letters_with_value(bootstrap: str, value: bytes, group: str) -> list[di
                 if (
                     msg.error() is None
                     and msg.value() == value
-                    and headers["ctrack-dlq-consumer-group"] == group
+                    and headers["ctrack-dlq-consumer-group"] == group.encode()
                 ):
                     found.append(headers)
         return found

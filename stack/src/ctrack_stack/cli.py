@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, NoReturn
 
+import httpx
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -184,24 +185,33 @@ def up(detach: DetachOption = False, infra_only: InfraOnlyOption = False, demo: 
         stack.start_infra()
         if not infra_only:
             stack.start_services()
-            if demo:
-                _seed_demo(settings)
     except StackError as error:
         _fail(str(error))
     except KeyboardInterrupt:
         _fail("interrupted; everything started so far has been stopped", code=130)
     state = stack.state(supervised=not detach)
     state.save(settings.state_file)
-    console.print(_components_table(state.components, settings.logs_dir, probe=False))
-    _print_next_steps(settings, infra_only=infra_only, demo=demo)
-    if detach:
-        return
-    console.print("[dim]Running in the foreground: Ctrl-C stops everything.[/]")
-    run_until_signalled(stack, on_exit=_report_exit)
+    failure: str | None = None
+    try:
+        # From here on a stop request (Ctrl-C, SIGTERM) at any moment takes the clean stop below.
+        if demo and not infra_only:
+            _seed_demo(settings)
+        console.print(_components_table(state.components, settings.logs_dir, probe=False))
+        _print_next_steps(settings, infra_only=infra_only, demo=demo)
+        if detach:
+            return
+        console.print("[dim]Running in the foreground: Ctrl-C stops everything.[/]")
+        run_until_signalled(stack, on_exit=_report_exit)
+    except KeyboardInterrupt:
+        console.print("Interrupted.")
+    except httpx.HTTPError as error:
+        failure = f"seeding the demo data failed: {error!r}; see the service logs in {settings.logs_dir}"
     console.print("Stopping services, then ClickHouse, then Kafka...")
     with _signals_ignored():
         stack.stop()
         settings.state_file.unlink(missing_ok=True)
+    if failure is not None:
+        _fail(failure)
     console.print("Stopped.")
 
 

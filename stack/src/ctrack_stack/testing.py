@@ -6,8 +6,8 @@ marked `integration`, so `make unit` runs without starting anything.
 
 `CTRACK_TEST_KAFKA_BOOTSTRAP` / `CTRACK_TEST_CLICKHOUSE_PORT` point the fixtures at an already
 running broker / ClickHouse instead (a developer's long-lived stack); otherwise the session starts
-its own on ports offset by 30000 from the defaults, in a temporary data directory, and stops them
-at the end.
+its own on free ports, in a temporary data directory, and stops them at the end, so several test
+sessions (and a dev stack) can run side by side.
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ from ctrack_stack.topics_admin import create_topics
 __all__ = ["Infra", "ServiceProcess", "free_port", "start_service", "wait_until"]
 
 INFRA_FIXTURES = {"kafka_bootstrap", "clickhouse_port", "infra"}
-TEST_PORT_OFFSET = 30000
 
 
 def wait_until(check: Callable[[], bool], *, timeout: float, what: str) -> float:
@@ -116,7 +115,12 @@ def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infra]:
         create_topics(external_kafka)
         yield Infra(external_kafka, int(os.environ.get("CTRACK_TEST_CLICKHOUSE_PORT", "9000")))
         return
-    settings = StackSettings.isolated(tmp_path_factory.mktemp("ctrack-stack"), port_offset=TEST_PORT_OFFSET)
+    ports = {
+        name: free_port()
+        for name, field in StackSettings.model_fields.items()
+        if name.endswith("_PORT") and isinstance(field.default, int)
+    }
+    settings = StackSettings.isolated(tmp_path_factory.mktemp("ctrack-stack"), **ports)
     stack = LocalStack(settings)
     try:
         stack.start_infra()
