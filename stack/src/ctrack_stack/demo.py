@@ -8,7 +8,9 @@ README's `curl` lines work as written; a second `--demo` run reuses the tenant.
 
 from __future__ import annotations
 
+import html
 import random
+import re
 import shlex
 import uuid
 from dataclasses import dataclass
@@ -21,6 +23,7 @@ from twilio.request_validator import RequestValidator
 
 __all__ = ["DemoEndpoints", "DemoTenant", "seed_demo"]
 
+ACCOUNT_SID = "AC" + "0" * 32
 DEMO_BUSINESS_NUMBER = "+12025550100"
 DEMO_POOL = [f"+1202555{n:04d}" for n in range(101, 141)]
 DEMO_LEASE_SECONDS = 600
@@ -158,7 +161,7 @@ def _simulate_traffic(endpoints: DemoEndpoints, site_key: str, visits: int, rng:
             "/v1/telephony/twilio/voice",
             {
                 "CallSid": call_sid,
-                "AccountSid": "AC" + "0" * 32,
+                "AccountSid": ACCOUNT_SID,
                 "From": caller,
                 "To": number,
                 "CallStatus": "ringing",
@@ -167,13 +170,17 @@ def _simulate_traffic(endpoints: DemoEndpoints, site_key: str, visits: int, rng:
         )
         if answer.status_code != 200:
             continue
+        # Twilio calls the status callback URL our TwiML answer gave it (it carries the call's start).
+        status_url = re.search(r'statusCallback="([^"]+)"', answer.text)
+        if status_url is None:
+            continue
         answered = rng.random() < 0.8
         _signed_post(
             endpoints,
-            f"/v1/telephony/twilio/status?tracking_number={number.replace('+', '%2B')}",
+            html.unescape(status_url.group(1)).removeprefix(endpoints.ingest),
             {
                 "CallSid": call_sid,
-                "AccountSid": "AC" + "0" * 32,
+                "AccountSid": ACCOUNT_SID,
                 "From": caller,
                 "To": number,
                 "CallStatus": "completed" if answered else "no-answer",
