@@ -7,7 +7,7 @@ import threading
 import time
 import uuid
 
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import Consumer, Producer, TopicPartition
 
 from ctrack_common.topics import Topic
 from ctrack_stack.topics_admin import create_topics
@@ -25,20 +25,14 @@ def raw_produce_consume_rate(bootstrap: str, messages: int, size: int) -> float:
     """
     create_topics(bootstrap, [BENCH_TOPIC])
     consumer = Consumer(
-        {
-            "bootstrap.servers": bootstrap,
-            "group.id": f"bench-{uuid.uuid4()}",
-            "auto.offset.reset": "latest",
-            "enable.auto.commit": False,
-        }
+        {"bootstrap.servers": bootstrap, "group.id": f"bench-{uuid.uuid4()}", "enable.auto.commit": False}
     )
-    consumer.subscribe([BENCH_TOPIC.name])
-    while not consumer.assignment():
-        consumer.poll(0.2)
-    for tp in consumer.assignment():  # start at the current end, so only this run's messages count
-        _, high = consumer.get_watermark_offsets(tp, timeout=10)
-        tp.offset = high
-    consumer.assign(consumer.assignment())
+    partitions = consumer.list_topics(BENCH_TOPIC.name, timeout=10).topics[BENCH_TOPIC.name].partitions
+    starts = []
+    for number in partitions:  # start at the current end, so only this run's messages count
+        _, high = consumer.get_watermark_offsets(TopicPartition(BENCH_TOPIC.name, number), timeout=10)
+        starts.append(TopicPartition(BENCH_TOPIC.name, number, high))
+    consumer.assign(starts)
     received = 0
     done = threading.Event()
 
@@ -64,7 +58,9 @@ def raw_produce_consume_rate(bootstrap: str, messages: int, size: int) -> float:
                 producer.poll(0.05)
         producer.poll(0)
     producer.flush(60)
-    done.wait(300)
+    finished = done.wait(300)
     elapsed = time.perf_counter() - started
     consumer.close()
+    if not finished:
+        raise TimeoutError(f"only {received} of {messages} messages came back within 300 s")
     return messages / elapsed

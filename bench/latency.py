@@ -45,8 +45,12 @@ async def _run(tracker: str, site_key: str, visits: int, rate: float, run: str) 
             except httpx.HTTPError as error:
                 outcomes[type(error).__name__] += 1
                 return
-            seconds.append(time.perf_counter() - started)
-            outcomes[response.json().get("status", str(response.status_code))] += 1
+            elapsed = time.perf_counter() - started
+            if response.status_code not in (200, 202):
+                outcomes[f"HTTP {response.status_code}"] += 1
+                return
+            seconds.append(elapsed)
+            outcomes[response.json()["status"]] += 1
 
         began = time.perf_counter()
         tasks = []
