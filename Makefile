@@ -17,7 +17,7 @@ PACKAGES := libs/common stack services/session-tracker services/number-allocator
 MODULES := ctrack_common ctrack_stack session_tracker number_allocator call_ingest attribution crm_sync
 LINT_PATHS := libs stack services tests bench
 
-.PHONY: help setup run down test lint unit integration bench clean schemas
+.PHONY: help setup setup-python setup-node setup-browser run down test lint unit integration bench clean schemas
 
 help:
 	@echo "make run    - install and start the whole system locally with demo data (Ctrl-C stops it)"
@@ -36,10 +36,20 @@ $(VENV)/.installed: constraints.txt $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 
 setup-python: $(VENV)/.installed
 
+tracker-script/node_modules/.package-lock.json: tracker-script/package-lock.json
+	@command -v npm >/dev/null || { echo "Node.js 18+ with npm is required (apt-get install nodejs npm)"; exit 1; }
+	cd tracker-script && npm ci --no-audit --no-fund --loglevel=error
+
+setup-node: tracker-script/node_modules/.package-lock.json
+
+setup-browser:
+	scripts/ensure-chromium
+
 setup:
 	@mkdir -p $(DATA_DIR) && rm -f $(CTRACK_STAGE_LOG)
 	@$(TIMED) "install python packages" $(MAKE) --no-print-directory setup-python
 	@$(TIMED) "fetch kafka (maven)" $(VENV)/bin/ctrack setup
+	@$(TIMED) "install tracker-script (npm ci)" $(MAKE) --no-print-directory setup-node
 
 run: setup
 	$(VENV)/bin/ctrack up --demo
@@ -51,7 +61,7 @@ lint: setup-python
 	$(VENV)/bin/ruff check $(LINT_PATHS)
 	$(VENV)/bin/ruff format --check $(LINT_PATHS)
 	$(VENV)/bin/mypy $(foreach m,$(MODULES),-p $(m))
-	$(VENV)/bin/mypy bench tests/support
+	$(VENV)/bin/mypy bench tests/support tests/browser
 
 unit: setup-python
 	$(PY) -m pytest -m "not integration and not e2e" -q
@@ -60,6 +70,7 @@ integration: setup-python
 	$(PY) -m pytest -m "integration or e2e" -q
 
 test: setup
+	@$(TIMED) "install chromium (apt)" $(MAKE) --no-print-directory setup-browser
 	@$(TIMED) "lint (ruff + mypy)" $(MAKE) --no-print-directory lint
 	@$(TIMED) "unit tests" $(MAKE) --no-print-directory unit
 	@$(TIMED) "integration + e2e tests" $(MAKE) --no-print-directory integration

@@ -53,19 +53,30 @@ VISITS = Topic(
     "visits",
     key="pool_id",
     description="Visitor activity on tracked sites: page views and heartbeats asking for a number.",
-    event_types=("VisitStarted", "VisitHeartbeat"),
+    event_types=("VisitStarted", "VisitHeartbeat", "VisitLeft"),
 )
 LEASES = Topic(
     "leases",
     key="pool_id",
     description="Lease lifecycle of pool numbers; the allocator is the single writer per pool.",
-    event_types=("LeaseGranted", "LeaseRenewed", "LeaseExpired", "LeaseDenied"),
+    event_types=(
+        "LeaseGranted",
+        "LeaseRenewed",
+        "LeaseExpired",
+        "LeaseDenied",
+        "LeaseReleased",
+        "LeaseRevoked",
+        "LeaseHoldEnded",
+        "LeaseDeferred",
+        "LeaseDeferralCancelled",
+        "PoolExhausted",
+    ),
 )
 CALLS = Topic(
     "calls",
     key="tracking_number",
     description="Telephony call events from providers, keyed by the called (tracking) number in E.164.",
-    event_types=("CallStarted", "CallStatusChanged"),
+    event_types=("CallStarted", "CallStatusChanged", "CallRecordingAvailable"),
 )
 ATTRIBUTED_CALLS = Topic(
     "attributed-calls",

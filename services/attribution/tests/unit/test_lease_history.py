@@ -6,8 +6,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from attribution.domain import LeaseHistory
+from ctrack_common.events import event_id_for
+from ctrack_common.events.models import (
+    LeaseReleased,
+    LeaseReleasedPayload,
+    LeaseRevoked,
+    LeaseRevokedPayload,
+)
 
-from .timeline import TENANT, at, expired, granted, renewed
+from .timeline import NUMBER, TENANT, at, expired, granted, renewed
 
 EVENTS = [
     granted("L1", "10:00", "10:10", source="google"),
@@ -48,3 +55,39 @@ def test_leases_of_another_tenant_are_invisible() -> None:
 
 def test_an_expiry_alone_gives_no_interval() -> None:
     assert fold([expired("L1", "10:22")]).intervals(TENANT) == []
+
+
+def released(lease: str, when: str, *, visitor: str = "v-a") -> LeaseReleased:
+    return LeaseReleased(
+        event_id=event_id_for("released", lease, when),
+        occurred_at=at(when),
+        recorded_at=at(when),
+        tenant_id=TENANT,
+        site_id="site-1",
+        payload=LeaseReleasedPayload(
+            lease_id=lease, pool_id="pool-1", number=NUMBER, visitor_id=visitor, visit_id=f"visit-{visitor}"
+        ),
+    )
+
+
+def revoked(lease: str, when: str, *, visitor: str = "v-a") -> LeaseRevoked:
+    return LeaseRevoked(
+        event_id=event_id_for("revoked", lease, when),
+        occurred_at=at(when),
+        recorded_at=at(when),
+        tenant_id=TENANT,
+        site_id="site-1",
+        payload=LeaseRevokedPayload(lease_id=lease, pool_id="pool-1", number=NUMBER, visitor_id=visitor),
+    )
+
+
+def test_a_lease_ends_when_the_visitor_leaves_or_it_is_revoked_as_it_does_at_expiry() -> None:
+    for ending in (released("L1", "10:05"), revoked("L1", "10:05")):
+        [interval] = fold([granted("L1", "10:00", "10:10"), ending]).intervals(TENANT)
+        assert (interval.end, interval.ended) == (at("10:05"), True)
+
+
+@given(st.permutations([granted("L1", "10:00", "10:10"), released("L1", "10:05"), expired("L1", "10:10")]))
+def test_a_lease_ends_at_the_first_of_its_endings_whatever_their_order(order: list) -> None:  # type: ignore[type-arg]
+    [interval] = fold(order).intervals(TENANT)
+    assert interval.end == at("10:05")

@@ -27,6 +27,63 @@ class Settings(ServiceSettings):
         description="Base URL Twilio calls us at. Signatures cover the URL Twilio requested, which a proxy"
         " in front of us rewrites, so it is configured rather than read from the request.",
     )
+    TELNYX_PUBLIC_KEY: SecretStr = Field(
+        default=SecretStr(""),
+        description="Telnyx account public key (base64 Ed25519) checking telnyx-signature-ed25519; empty:"
+        " Telnyx webhooks are refused (403).",
+    )
+    TELNYX_API_KEY: SecretStr = Field(
+        default=SecretStr(""),
+        description="Telnyx API key for the transfer command (the routing answer). Never logged; empty:"
+        " Telnyx calls are recorded but not forwarded by us (configure the number's own forwarding).",
+    )
+    TELNYX_API_BASE: str = Field(default="https://api.telnyx.com/v2", description="Telnyx API base URL.")
+    TELNYX_COMMAND_TIMEOUT_SECONDS: float = Field(
+        default=3.0, gt=0, description="How long the transfer command may take before the webhook gets 503."
+    )
+    TELNYX_TIMESTAMP_TOLERANCE_SECONDS: float = Field(
+        default=300, gt=0, description="Replay window: how far telnyx-timestamp may be from our clock."
+    )
+    ZADARMA_SECRET: SecretStr = Field(
+        default=SecretStr(""),
+        description="Zadarma API secret (the key of the Signature header). Never logged; empty: refused.",
+    )
+    ZADARMA_TIMEZONE: str = Field(
+        default="UTC", description="Time zone of Zadarma's call_start (the account's, set in its cabinet)."
+    )
+    ZADARMA_FORWARD_EXTENSION: str = Field(
+        default="100",
+        description="PBX extension (or scenario) NOTIFY_START redirects to; its forwarding rings the"
+        " business number we send as rewrite_forward_number.",
+    )
+    GENERIC_WEBHOOK_SECRET: SecretStr = Field(
+        default=SecretStr(""),
+        description="Standard Webhooks secret (whsec_...) of the generic PBX webhook. Never logged; empty: refused.",
+    )
+    GENERIC_WEBHOOK_TOLERANCE_SECONDS: float = Field(
+        default=300, gt=0, description="Replay window: how far webhook-timestamp may be from our clock."
+    )
+    RECORDED_SITE_IDS: str = Field(
+        default="",
+        description="Comma-separated site ids whose calls are recorded (Twilio <Dial record>, Telnyx"
+        " transfer record, generic answer 'record'); the rest are not. Interim until sites carry it.",
+    )
+    CLOCK_SKEW_SECONDS: float = Field(
+        default=120,
+        ge=0,
+        description="A provider time more than this ahead of our receipt is not trusted (receipt is used).",
+    )
+    RECENT_EVENT_IDS: int = Field(
+        default=100_000,
+        ge=0,
+        description="How many published event ids a process remembers to drop a provider's redelivery.",
+    )
+    NUMBER_LOOKUP_GRACE_SECONDS: float = Field(
+        default=1.0,
+        ge=0,
+        description="How long a ringing call to a number not in the read model yet waits for it to arrive"
+        " (a number added a moment ago); Twilio gives up at 15 s.",
+    )
     PUBLISH_TIMEOUT_SECONDS: float = Field(
         default=5.0,
         gt=0,
@@ -42,6 +99,10 @@ class Settings(ServiceSettings):
                 "must be an absolute http(s) URL without query, such as https://calls.example.com"
             )
         return value.rstrip("/")
+
+    @property
+    def recorded_sites(self) -> frozenset[str]:
+        return frozenset(part.strip() for part in self.RECORDED_SITE_IDS.split(",") if part.strip())
 
     @model_validator(mode="after")
     def _no_unsafe_defaults(self) -> Settings:

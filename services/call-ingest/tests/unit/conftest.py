@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
+import httpx
 import pytest
+from fastapi import APIRouter, FastAPI
 
+from call_ingest.domain.lifecycle import LifecycleEvent
 from ctrack_common.config_view import ConfigView
 from ctrack_common.events import (
     NumberConfigured,
@@ -18,6 +24,7 @@ from ctrack_common.events import (
     SiteConfiguredPayload,
     event_id_for,
 )
+from ctrack_common.web import create_service_app
 
 T0 = datetime(2025, 6, 10, 12, 0, tzinfo=UTC)
 TENANT = "tenant-a"
@@ -96,3 +103,33 @@ def config() -> ConfigView:
     view.apply(number(DEFAULT_NUMBER, pool_id=None, role=NumberRole.DEFAULT))
     view.apply(number(ORPHAN_NUMBER, pool_id="pool-without-site"))
     return view
+
+
+class RecordedEvents(list[LifecycleEvent]):
+    def publish(self, event: LifecycleEvent) -> None:
+        self.append(event)
+
+
+class Client:
+    def __init__(self, router: APIRouter) -> None:
+        self._app: FastAPI = create_service_app(title="call-ingest", description="test", readiness=dict)
+        self._app.include_router(router)
+
+    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        async def send() -> httpx.Response:
+            transport = httpx.ASGITransport(app=self._app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://internal:8103") as client:
+                return await client.request(method, url, **kwargs)
+
+        return asyncio.run(send())
+
+
+@pytest.fixture
+def events() -> RecordedEvents:
+    """What the webhooks published (in place of the `calls` topic)."""
+    return RecordedEvents()
+
+
+@pytest.fixture
+def client_for() -> Callable[[APIRouter], Client]:
+    return Client

@@ -24,6 +24,7 @@ from ctrack_common.topics import CONFIG_NUMBERS, CONFIG_POOLS, CONFIG_SITES, CON
 from ctrack_common.web import TenantAuth, create_service_app, json_error
 from number_allocator.adapters.config_store import ConfigStore
 from number_allocator.adapters.expiry_ticker import Ticker
+from number_allocator.adapters.pool_policies import PolicyDefaults
 from number_allocator.adapters.pool_states import PoolStates
 from number_allocator.config import Settings
 from number_allocator.entrypoints import numbers, sites, tenants
@@ -54,7 +55,12 @@ def build_app(settings: Settings) -> FastAPI:
         bootstrap, [CONFIG_TENANTS, CONFIG_SITES, CONFIG_POOLS, CONFIG_NUMBERS], store.apply_from_log
     )
     states = PoolStates(bootstrap)
-    allocator = Allocator(states, view, producer, _now)
+    defaults = PolicyDefaults(
+        hold_seconds=settings.DEFAULT_HOLD_SECONDS,
+        display_delay_seconds=settings.DEFAULT_DISPLAY_DELAY_SECONDS,
+        idle_reclaim_seconds=settings.DEFAULT_IDLE_RECLAIM_SECONDS,
+    )
+    allocator = Allocator(states, view, producer, _now, defaults)
 
     def assigned(partitions: list[TopicPartition]) -> None:
         states.rebuild(tp.partition for tp in partitions)
@@ -71,7 +77,7 @@ def build_app(settings: Settings) -> FastAPI:
         on_assign=assigned,
         on_revoke=revoked,
     )
-    ticker = Ticker(settings.EXPIRY_SWEEP_SECONDS, allocator.sweep, name="lease-expiry")
+    ticker = Ticker(settings.EXPIRY_SWEEP_SECONDS, allocator.sweep, name="lease-timers")
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -101,7 +107,13 @@ def build_app(settings: Settings) -> FastAPI:
     app = create_service_app(
         title="ctrack number-allocator", description=DESCRIPTION, readiness=readiness, lifespan=lifespan
     )
-    app.state.inventory = Inventory(store, settings.DEFAULT_LEASE_SECONDS, _now)
+    app.state.inventory = Inventory(
+        store,
+        settings.DEFAULT_LEASE_SECONDS,
+        _now,
+        pool_defaults=defaults,
+        quarantine_seconds=settings.DEFAULT_QUARANTINE_SECONDS,
+    )
     app.state.tenant_auth = TenantAuth(view)
     app.state.admin_auth = AdminAuth(settings.ADMIN_API_KEY)
     for router in (tenants.router, sites.router, numbers.router):

@@ -23,7 +23,23 @@ class Settings(ServiceSettings):
     DEFAULT_LEASE_SECONDS: int = Field(
         default=1800, gt=0, description="Lease length of a pool created without an explicit lease_seconds."
     )
-    EXPIRY_SWEEP_SECONDS: float = Field(default=1.0, gt=0, description="How often due leases are expired.")
+    EXPIRY_SWEEP_SECONDS: float = Field(
+        default=1.0,
+        gt=0,
+        description="How often due timers (expiry, reclaim, hold end, deferred grant) fire.",
+    )
+    DEFAULT_HOLD_SECONDS: int = Field(
+        default=420, ge=0, description="Hold after a lease ends, for pools that do not set their own."
+    )
+    DEFAULT_QUARANTINE_SECONDS: int = Field(
+        default=7 * 24 * 3600, ge=0, description="Quarantine of a number moved between sites or pools."
+    )
+    DEFAULT_DISPLAY_DELAY_SECONDS: int = Field(
+        default=0, ge=0, description="Time on site before a pool number is granted (delayed display)."
+    )
+    DEFAULT_IDLE_RECLAIM_SECONDS: int = Field(
+        default=3600, gt=0, description="Inactivity after which a lease is revoked (idle reclaim)."
+    )
     ALLOCATOR_GROUP_ID: str = Field(
         default="number-allocator",
         pattern=r"^[A-Za-z0-9._-]+$",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from ctrack_common.config_view import api_key_digest
@@ -29,11 +29,21 @@ from ctrack_common.events import (
     to_millis,
 )
 from number_allocator.adapters.config_store import ConfigEvent, ConfigStore
+from number_allocator.adapters.pool_policies import PolicyDefaults
 from number_allocator.errors import Conflict, NotFound
 
 __all__ = ["Inventory", "NewApiKey", "key_id_of"]
 
 E = TypeVar("E", bound=ConfigEvent)
+
+# The pool field each special number role fills: the number shown when no pool number is.
+ROLE_FIELDS: dict[NumberRole, str] = {
+    NumberRole.DEFAULT: "default_number",
+    NumberRole.DEFAULT_BEFORE_DISPLAY: "default_before_display_number",
+    NumberRole.DEFAULT_AFTER_RECLAIM: "default_after_reclaim_number",
+    NumberRole.OVERFLOW: "overflow_number",
+}
+NUMBER_FIELDS = tuple(ROLE_FIELDS.values())
 
 API_KEY_PREFIX = "ck_live_"
 KEY_ID_LENGTH = 12
@@ -56,11 +66,21 @@ class NewApiKey:
 class Inventory:
     """Admin use cases over the config store; every write is durable before it returns."""
 
-    def __init__(self, store: ConfigStore, default_lease_seconds: int, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        store: ConfigStore,
+        default_lease_seconds: int,
+        clock: Callable[[], datetime],
+        *,
+        pool_defaults: PolicyDefaults | None = None,
+        quarantine_seconds: int = 7 * 24 * 3600,
+    ) -> None:
         self._store = store
         self._view = store.view
         self._default_lease_seconds = default_lease_seconds
         self._clock = clock
+        self._pool_defaults = pool_defaults or PolicyDefaults()
+        self._quarantine_seconds = quarantine_seconds
 
     def _event(self, cls: type[E], tenant_id: str, site_id: str | None, entity: str, payload: Payload) -> E:
         now = to_millis(self._clock())
@@ -124,7 +144,14 @@ class Inventory:
             tenant_id,
             site_id,
             pool_id,
-            PoolConfiguredPayload(pool_id=pool_id, lease_seconds=self._default_lease_seconds),
+            PoolConfiguredPayload(
+                pool_id=pool_id,
+                lease_seconds=self._default_lease_seconds,
+                hold_seconds=self._pool_defaults.hold_seconds,
+                quarantine_seconds=self._quarantine_seconds,
+                display_delay_seconds=self._pool_defaults.display_delay_seconds,
+                idle_reclaim_seconds=self._pool_defaults.idle_reclaim_seconds,
+            ),
         )
         site = self._event(
             SiteConfigured,
@@ -162,13 +189,15 @@ class Inventory:
         return pool
 
     def configure_pool(self, tenant_id: str, site_id: str, changes: dict[str, object]) -> PoolConfigured:
-        """Apply `changes` (lease_seconds, default_number) to the site's pool; absent keys stay as they are."""
+        """Apply `changes` (lease length, timers, default and overflow numbers) to the site's pool; absent
+        keys stay as they are."""
         with self._store.writing():
             site = self.site(tenant_id, site_id)
             pool = self.pool_of(site)
-            default_number = changes.get("default_number")
-            if isinstance(default_number, str):
-                self._check_not_foreign(tenant_id, default_number, "default_number")
+            for name in NUMBER_FIELDS:
+                number = changes.get(name)
+                if isinstance(number, str):
+                    self._check_not_foreign(tenant_id, number, name)
             payload = PoolConfiguredPayload.model_validate({**pool.payload.model_dump(), **changes})
             if payload == pool.payload:
                 return pool
@@ -186,26 +215,58 @@ class Inventory:
     def add_number(
         self, tenant_id: str, *, number: str, provider: str, role: NumberRole, site_id: str, label: str | None
     ) -> NumberConfigured:
-        """Put `number` in the site's pool (role pool) or make it the site's default number (role default)."""
+        """Put `number` in the site's pool (role pool) or make it one of the site's special numbers (default,
+        default before display, default after reclaim, overflow). A number moved here from another pool
+        sits in quarantine (the new pool's quarantine time) before any visitor can get it."""
         with self._store.writing():
             site = self.site(tenant_id, site_id)
             pool = self.pool_of(site)
             self._check_not_foreign(tenant_id, number, "number")
+            current = self._view.numbers.get(number)
+            pool_id = pool.payload.pool_id
+            available_from = current.payload.available_from if current is not None else None
+            if current is not None and current.payload.pool_id not in (None, pool_id):
+                quarantine = pool.payload.quarantine_seconds
+                seconds = self._quarantine_seconds if quarantine is None else quarantine
+                available_from = to_millis(self._clock()) + timedelta(seconds=seconds) if seconds else None
             configured = self._event(
                 NumberConfigured,
                 tenant_id,
                 site_id,
                 number,
                 NumberConfiguredPayload(
-                    number=number, provider=provider, role=role, pool_id=pool.payload.pool_id, label=label
+                    number=number,
+                    provider=provider,
+                    role=role,
+                    pool_id=pool_id,
+                    label=label,
+                    available_from=available_from,
                 ),
             )
             events: list[ConfigEvent] = [configured]
-            if role is NumberRole.DEFAULT and pool.payload.default_number != number:
-                payload = pool.payload.model_copy(update={"default_number": number})
+            if current is not None and current.payload.pool_id not in (None, pool_id):
+                events.extend(self._unassigned(number, current.payload.pool_id or ""))
+            updates: dict[str, object] = {
+                name: None for name in NUMBER_FIELDS if getattr(pool.payload, name) == number
+            }
+            if role in ROLE_FIELDS:
+                updates[ROLE_FIELDS[role]] = number
+            payload = pool.payload.model_copy(update=updates)
+            if payload != pool.payload:
                 events.append(self._event(PoolConfigured, tenant_id, site_id, payload.pool_id, payload))
             self._store.publish(events)
             return configured
+
+    def _unassigned(self, number: str, pool_id: str) -> list[ConfigEvent]:
+        """The change of pool `pool_id` that stops showing `number` as one of its special numbers."""
+        pool = self._view.pools.get(pool_id)
+        if pool is None:
+            return []
+        updates = {name: None for name in NUMBER_FIELDS if getattr(pool.payload, name) == number}
+        if not updates:
+            return []
+        payload = pool.payload.model_copy(update=updates)
+        return [self._event(PoolConfigured, pool.tenant_id, pool.site_id, payload.pool_id, payload)]
 
     def numbers(self, tenant_id: str) -> list[NumberConfigured]:
         return sorted(
@@ -214,7 +275,8 @@ class Inventory:
         )
 
     def retire_number(self, tenant_id: str, number: str) -> NumberConfigured:
-        """Take `number` out of service (`active` false); a pool showing it as default stops doing so."""
+        """Take `number` out of service (`active` false); a pool showing it as a default or overflow number
+        stops doing so."""
         with self._store.writing():
             current = self._view.numbers.get(number)
             if current is None or current.tenant_id != tenant_id:
@@ -223,10 +285,6 @@ class Inventory:
                 return current
             payload = current.payload.model_copy(update={"active": False})
             retired = self._event(NumberConfigured, tenant_id, current.site_id, number, payload)
-            events: list[ConfigEvent] = [retired]
-            pool = self._view.pools.get(payload.pool_id or "")
-            if pool is not None and pool.payload.default_number == number:
-                cleared = pool.payload.model_copy(update={"default_number": None})
-                events.append(self._event(PoolConfigured, tenant_id, pool.site_id, cleared.pool_id, cleared))
+            events: list[ConfigEvent] = [retired, *self._unassigned(number, payload.pool_id or "")]
             self._store.publish(events)
             return retired

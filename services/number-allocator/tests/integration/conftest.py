@@ -92,3 +92,9 @@ class Admin:
 @pytest.fixture
 def admin(allocator: ServiceProcess) -> Admin:
     return Admin(allocator.url)
+
+
+@pytest.fixture
+def admin_of() -> type[Admin]:
+    """`Admin` itself, for tests that start (and kill) their own allocator: `admin_of(service.url)`."""
+    return Admin

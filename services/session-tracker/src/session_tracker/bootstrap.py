@@ -23,7 +23,7 @@ from ctrack_common.topics import CONFIG_POOLS, CONFIG_SITES, LEASES
 from ctrack_common.web import RateLimit, create_service_app, json_error
 from session_tracker.adapters.lease_board import LeaseBoard
 from session_tracker.config import Settings
-from session_tracker.entrypoints import visits
+from session_tracker.entrypoints import script, visits
 from session_tracker.tracking import Tracker, UnknownSite
 
 __all__ = ["build_app", "main"]
@@ -37,6 +37,15 @@ per client address."""
 
 def _now() -> datetime:
     return to_millis(datetime.now(UTC))
+
+
+def _tracker_script(settings: Settings) -> script.TrackerScript:
+    path = settings.TRACKER_SCRIPT_PATH
+    if not path.is_file():
+        raise RuntimeError(
+            f"TRACKER_SCRIPT_PATH {path} does not exist: build it with `npm ci && npm run build` in tracker-script/"
+        )
+    return script.TrackerScript(path.read_bytes(), settings.TRACKER_SCRIPT_MAX_AGE_SECONDS)
 
 
 def build_app(settings: Settings) -> FastAPI:
@@ -73,7 +82,10 @@ def build_app(settings: Settings) -> FastAPI:
         title="ctrack session-tracker", description=DESCRIPTION, readiness=readiness, lifespan=lifespan
     )
     app.add_middleware(
-        CORSMiddleware, allow_origins=["*"], allow_methods=["POST", "OPTIONS"], allow_headers=["content-type"]
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["GET", "POST", "OPTIONS"],
+        allow_headers=["content-type"],
     )
     app.state.tracker = Tracker(
         view,
@@ -84,7 +96,9 @@ def build_app(settings: Settings) -> FastAPI:
         site_lookup_grace=settings.SITE_LOOKUP_GRACE_SECONDS,
     )
     app.state.rate_limit = RateLimit(settings.RATE_LIMIT_PER_SECOND, settings.RATE_LIMIT_BURST)
+    app.state.tracker_script = _tracker_script(settings)
     app.include_router(visits.router)
+    app.include_router(script.router)
 
     async def unknown_site(_: Request, exc: Exception) -> Response:
         assert isinstance(exc, UnknownSite)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 
 from ctrack_common.settings import ServiceSettings
 
 __all__ = ["Settings"]
+
+# services/session-tracker/src/session_tracker/config.py -> the repository root
+REPO_BUNDLE = Path(__file__).resolve().parents[4] / "tracker-script" / "dist" / "ctrack.min.js"
 
 
 class Settings(ServiceSettings):
@@ -29,3 +34,10 @@ class Settings(ServiceSettings):
         default=5.0, gt=0, description="Sustained requests/s per client address."
     )
     RATE_LIMIT_BURST: int = Field(default=30, ge=1, description="Burst of requests per client address.")
+    TRACKER_SCRIPT_PATH: Path = Field(
+        default=REPO_BUNDLE,
+        description="The built tracker script served at GET /v1/tracker.js (tracker-script/dist in the repo).",
+    )
+    TRACKER_SCRIPT_MAX_AGE_SECONDS: int = Field(
+        default=3600, ge=0, description="How long browsers and CDNs may cache the tracker script."
+    )

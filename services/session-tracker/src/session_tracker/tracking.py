@@ -21,6 +21,8 @@ from ctrack_common.events import (
     SiteConfigured,
     VisitHeartbeat,
     VisitHeartbeatPayload,
+    VisitLeft,
+    VisitLeftPayload,
     VisitStarted,
     VisitStartedPayload,
     event_id_for,
@@ -52,6 +54,7 @@ class NumberShown:
     number: str | None
     lease_id: str | None = None
     expires_at: datetime | None = None
+    business_number: str | None = None
 
 
 class Tracker:
@@ -112,12 +115,17 @@ class Tracker:
             await asyncio.to_thread(self._producer.publish, VISITS, pool_id, event, wait=True)
             decided = await asyncio.wait_for(asyncio.shield(answer), self._number_wait)
         except TimeoutError:
-            return NumberShown(visit_id, "pending", self._default_number(site))
+            return NumberShown(
+                visit_id, "pending", self._default_number(site), business_number=site.payload.business_number
+            )
         finally:
             self._board.forget(visit_id, answer)
         if isinstance(decided, LeaseDenied):
             return NumberShown(
-                visit_id, "default", decided.payload.default_number or self._default_number(site)
+                visit_id,
+                "default",
+                decided.payload.default_number or self._default_number(site),
+                business_number=site.payload.business_number,
             )
         return NumberShown(
             visit_id,
@@ -125,6 +133,7 @@ class Tracker:
             decided.payload.number,
             decided.payload.lease_id,
             decided.payload.expires_at,
+            site.payload.business_number,
         )
 
     async def heartbeat(self, site: SiteConfigured, visitor_id: str, visit_id: str) -> NumberShown:
@@ -142,7 +151,27 @@ class Tracker:
         await asyncio.to_thread(self._producer.publish, VISITS, pool_id, event, wait=True)
         lease = self._board.current_lease(visitor_id, pool_id)
         if lease is None:
-            return NumberShown(visit_id, "accepted", None)
+            return NumberShown(visit_id, "accepted", None, business_number=site.payload.business_number)
         return NumberShown(
-            visit_id, "accepted", lease.payload.number, lease.payload.lease_id, lease.payload.expires_at
+            visit_id,
+            "accepted",
+            lease.payload.number,
+            lease.payload.lease_id,
+            lease.payload.expires_at,
+            site.payload.business_number,
         )
+
+    async def leave(self, site: SiteConfigured, visitor_id: str, visit_id: str) -> None:
+        """Publish that the visitor left (the last tab of the site closed); the allocator ends the lease
+        only if it was granted before this visit's leave, so a late beacon cannot end a newer lease."""
+        now = self._clock()
+        pool_id = site.payload.pool_id
+        event = VisitLeft(
+            event_id=event_id_for("VisitLeft", site.site_id, visit_id),
+            occurred_at=now,
+            recorded_at=now,
+            tenant_id=site.tenant_id,
+            site_id=site.site_id,
+            payload=VisitLeftPayload(visit_id=visit_id, visitor_id=visitor_id, pool_id=pool_id),
+        )
+        await asyncio.to_thread(self._producer.publish, VISITS, pool_id, event, wait=True)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import uuid
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
@@ -72,3 +74,41 @@ def test_a_visit_with_a_relative_url_is_refused_naming_the_field(services: Servi
     )
     assert refused.status_code == 422
     assert {p["field"] for p in refused.json()["problems"]} == {"body.url"}
+
+
+def test_the_answer_names_the_business_number_the_script_replaces(services: Services, site: Site) -> None:
+    answer = visit(services, site, f"visitor-{uuid.uuid4().hex}")
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["business_number"].startswith("+")
+
+
+def test_the_built_tracker_script_is_served_cacheable_with_a_javascript_type(services: Services) -> None:
+    bundle = (Path(__file__).resolve().parents[4] / "tracker-script" / "dist" / "ctrack.min.js").read_bytes()
+    served = httpx.get(f"{services.tracker.url}/v1/tracker.js")
+    assert served.status_code == 200
+    assert served.content == bundle
+    assert served.headers["content-type"] == "application/javascript; charset=utf-8"
+    assert served.headers["cache-control"] == "public, max-age=3600"
+    again = httpx.get(
+        f"{services.tracker.url}/v1/tracker.js", headers={"If-None-Match": served.headers["etag"]}
+    )
+    assert again.status_code == 304 and again.content == b""
+
+
+def test_a_leave_beacon_sent_as_text_plain_is_accepted_and_a_bad_one_names_the_field(
+    services: Services, site: Site
+) -> None:
+    visitor = f"visitor-{uuid.uuid4().hex}"
+    visit_id = visit(services, site, visitor).json()["visit_id"]
+    beacon = {"site_key": site.site_key, "visitor_id": visitor, "visit_id": visit_id}
+    left = httpx.post(
+        f"{services.tracker.url}/v1/leave",
+        content=json.dumps(beacon),
+        headers={"Content-Type": "text/plain;charset=UTF-8"},
+    )
+    assert left.status_code == 202, left.text
+    assert left.json() == {"visit_id": visit_id, "status": "accepted"}
+    back = visit(services, site, visitor)
+    assert back.status_code == 200 and back.json()["number"] in site.pool_numbers, back.text
+    refused = httpx.post(f"{services.tracker.url}/v1/leave", content=json.dumps({**beacon, "visit_id": ""}))
+    assert refused.status_code == 422 and "visit_id" in refused.text

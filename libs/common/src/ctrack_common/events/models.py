@@ -20,23 +20,37 @@ __all__ = [
     "CallAttributed",
     "CallAttributedPayload",
     "CallFacts",
+    "CallOutcome",
+    "CallRecordingAvailable",
     "CallStarted",
     "CallStatus",
     "CallStatusChanged",
     "Classification",
+    "LeaseDeferralCancelled",
+    "LeaseDeferralCancelledPayload",
+    "LeaseDeferred",
+    "LeaseDeferredPayload",
     "LeaseDenied",
     "LeaseDeniedPayload",
     "LeaseExpired",
     "LeaseExpiredPayload",
     "LeaseGranted",
     "LeaseGrantedPayload",
+    "LeaseHoldEnded",
+    "LeaseHoldEndedPayload",
+    "LeaseReleased",
+    "LeaseReleasedPayload",
     "LeaseRenewed",
     "LeaseRenewedPayload",
+    "LeaseRevoked",
+    "LeaseRevokedPayload",
     "NumberConfigured",
     "NumberConfiguredPayload",
     "NumberRole",
     "PoolConfigured",
     "PoolConfiguredPayload",
+    "PoolExhausted",
+    "PoolExhaustedPayload",
     "SessionSnapshot",
     "SiteConfigured",
     "SiteConfiguredPayload",
@@ -44,6 +58,8 @@ __all__ = [
     "TenantConfiguredPayload",
     "VisitHeartbeat",
     "VisitHeartbeatPayload",
+    "VisitLeft",
+    "VisitLeftPayload",
     "VisitStarted",
     "VisitStartedPayload",
     "WebhookAbandoned",
@@ -108,6 +124,11 @@ class VisitHeartbeatPayload(Payload):
     visit_id: str
     visitor_id: str
     pool_id: str
+    active: bool | None = Field(
+        default=None,
+        description="The visitor interacted with a tab since the last heartbeat (idle reclaim counts from "
+        "the last activity); absent means not known, counted as no activity.",
+    )
 
 
 class VisitHeartbeat(Envelope):
@@ -115,6 +136,19 @@ class VisitHeartbeat(Envelope):
 
     event_type: Literal["VisitHeartbeat"] = "VisitHeartbeat"
     payload: VisitHeartbeatPayload
+
+
+class VisitLeftPayload(Payload):
+    visit_id: str
+    visitor_id: str
+    pool_id: str
+
+
+class VisitLeft(Envelope):
+    """The visitor left the site (the tracker's leave beacon): their lease ends and the number goes on hold."""
+
+    event_type: Literal["VisitLeft"] = "VisitLeft"
+    payload: VisitLeftPayload
 
 
 # --- leases -------------------------------------------------------------------------------------
@@ -145,6 +179,9 @@ class LeaseRenewedPayload(Payload):
     visit_id: str
     expires_at: AwareDatetime
     session: SessionSnapshot
+    active_at: AwareDatetime | None = Field(
+        default=None, description="Last visitor activity on the lease (idle reclaim counts from it)."
+    )
 
 
 class LeaseRenewed(Envelope):
@@ -159,6 +196,9 @@ class LeaseExpiredPayload(Payload):
     pool_id: str
     number: E164
     visitor_id: str
+    hold_until: AwareDatetime | None = Field(
+        default=None, description="The number stays on hold for its last holder until then (none: no hold)."
+    )
 
 
 class LeaseExpired(Envelope):
@@ -183,6 +223,100 @@ class LeaseDenied(Envelope):
     payload: LeaseDeniedPayload
 
 
+class LeaseReleasedPayload(Payload):
+    lease_id: str
+    pool_id: str
+    number: E164
+    visitor_id: str
+    visit_id: str
+    hold_until: AwareDatetime | None = None
+
+
+class LeaseReleased(Envelope):
+    """The visitor left: the lease ended at `occurred_at`; the number is on hold for them until `hold_until`."""
+
+    event_type: Literal["LeaseReleased"] = "LeaseReleased"
+    payload: LeaseReleasedPayload
+
+
+class LeaseRevokedPayload(Payload):
+    lease_id: str
+    pool_id: str
+    number: E164
+    visitor_id: str
+    reason: Literal["idle"] = "idle"
+    hold_until: AwareDatetime | None = None
+    default_number: E164 | None = Field(
+        default=None, description="What the visitor's open tabs show instead (the after-reclaim default)."
+    )
+
+
+class LeaseRevoked(Envelope):
+    """The lease was taken back (tabs idle too long): it ended at `occurred_at`."""
+
+    event_type: Literal["LeaseRevoked"] = "LeaseRevoked"
+    payload: LeaseRevokedPayload
+
+
+class LeaseHoldEndedPayload(Payload):
+    pool_id: str
+    number: E164
+    visitor_id: str = Field(description="The last holder the number was kept for.")
+
+
+class LeaseHoldEnded(Envelope):
+    """The hold after a lease ended is over: from `occurred_at` anyone may get the number."""
+
+    event_type: Literal["LeaseHoldEnded"] = "LeaseHoldEnded"
+    payload: LeaseHoldEndedPayload
+
+
+class LeaseDeferredPayload(Payload):
+    pool_id: str
+    visitor_id: str
+    visit_id: str
+    grant_at: AwareDatetime = Field(description="When a pool number will be granted (delayed display).")
+    session: SessionSnapshot
+    default_number: E164 | None = Field(
+        default=None, description="Shown until then (before-display default)."
+    )
+
+
+class LeaseDeferred(Envelope):
+    """A visitor asked for a number; the pool grants one only at `grant_at` (delayed display)."""
+
+    event_type: Literal["LeaseDeferred"] = "LeaseDeferred"
+    payload: LeaseDeferredPayload
+
+
+class LeaseDeferralCancelledPayload(Payload):
+    pool_id: str
+    visitor_id: str
+    visit_id: str
+
+
+class LeaseDeferralCancelled(Envelope):
+    """The visitor left before their deferred grant: no number will be granted for it."""
+
+    event_type: Literal["LeaseDeferralCancelled"] = "LeaseDeferralCancelled"
+    payload: LeaseDeferralCancelledPayload
+
+
+class PoolExhaustedPayload(Payload):
+    pool_id: str
+    exhausted_since: AwareDatetime = Field(description="The first denial for want of a free number.")
+    ended_at: AwareDatetime = Field(description="When a number could be granted again.")
+    duration_seconds: float
+    denied_visits: int = Field(ge=0)
+
+
+class PoolExhausted(Envelope):
+    """The pool had no number to grant from `exhausted_since` to `ended_at` (published when it ends)."""
+
+    event_type: Literal["PoolExhausted"] = "PoolExhausted"
+    payload: PoolExhaustedPayload
+
+
 # --- calls --------------------------------------------------------------------------------------
 
 
@@ -200,6 +334,16 @@ class CallStatus(StrEnum):
     CANCELED = "canceled"
 
 
+class CallOutcome(StrEnum):
+    """How an ended call went, decided by the forwarded leg (the business's phone), not the caller's leg."""
+
+    ANSWERED = "answered"
+    MISSED = "missed"
+    BUSY = "busy"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
 class CallFacts(Payload):
     """What the provider told us about one inbound call at one moment."""
 
@@ -213,6 +357,14 @@ class CallFacts(Payload):
     answered: bool = False
     duration_seconds: int | None = None
     sequence_number: int = 0
+    outcome: CallOutcome | None = Field(
+        default=None, description="Set when the call ended: decided by the forwarded leg's outcome."
+    )
+    ring_seconds: int | None = Field(
+        default=None, ge=0, description="Ringing before answer/give-up, if known."
+    )
+    talk_seconds: int | None = Field(default=None, ge=0, description="Connected time, if known.")
+    recording_url: str | None = Field(default=None, description="Where the call's recording can be fetched.")
 
 
 class CallStarted(Envelope):
@@ -226,6 +378,13 @@ class CallStatusChanged(Envelope):
     """The provider reported progress of a call (answered, completed, missed...)."""
 
     event_type: Literal["CallStatusChanged"] = "CallStatusChanged"
+    payload: CallFacts
+
+
+class CallRecordingAvailable(Envelope):
+    """The provider has a recording of the call (`payload.recording_url`)."""
+
+    event_type: Literal["CallRecordingAvailable"] = "CallRecordingAvailable"
     payload: CallFacts
 
 
@@ -299,6 +458,21 @@ class PoolConfiguredPayload(Payload):
     pool_id: str
     lease_seconds: int = Field(gt=0)
     default_number: E164 | None = None
+    hold_seconds: int | None = Field(
+        default=None, ge=0, description="Hold after a lease ends (none: default)."
+    )
+    quarantine_seconds: int | None = Field(
+        default=None, ge=0, description="Quarantine of a number moved into this pool (none: default)."
+    )
+    display_delay_seconds: int | None = Field(
+        default=None, ge=0, description="Time on site before a pool number is granted (none: default)."
+    )
+    idle_reclaim_seconds: int | None = Field(
+        default=None, gt=0, description="Inactivity after which a lease is revoked (none: default)."
+    )
+    default_before_display_number: E164 | None = None
+    default_after_reclaim_number: E164 | None = None
+    overflow_number: E164 | None = None
 
 
 class PoolConfigured(Envelope):
@@ -311,6 +485,9 @@ class PoolConfigured(Envelope):
 class NumberRole(StrEnum):
     POOL = "pool"
     DEFAULT = "default"
+    DEFAULT_BEFORE_DISPLAY = "default-before-display"
+    DEFAULT_AFTER_RECLAIM = "default-after-reclaim"
+    OVERFLOW = "overflow"
 
 
 class NumberConfiguredPayload(Payload):
@@ -320,6 +497,9 @@ class NumberConfiguredPayload(Payload):
     pool_id: str | None = None
     label: str | None = None
     active: bool = True
+    available_from: AwareDatetime | None = Field(
+        default=None, description="End of quarantine after a move between sites or pools."
+    )
 
 
 class NumberConfigured(Envelope):

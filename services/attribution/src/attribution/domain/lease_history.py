@@ -11,18 +11,27 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from ctrack_common.events import LeaseExpired, LeaseGranted, LeaseRenewed, SessionSnapshot
+from ctrack_common.events import (
+    LeaseExpired,
+    LeaseGranted,
+    LeaseReleased,
+    LeaseRenewed,
+    LeaseRevoked,
+    SessionSnapshot,
+)
 
 __all__ = ["LeaseEvent", "LeaseHistory", "LeaseInterval"]
 
-LeaseEvent = LeaseGranted | LeaseRenewed | LeaseExpired
+LeaseEvent = LeaseGranted | LeaseRenewed | LeaseExpired | LeaseReleased | LeaseRevoked
+# A lease ends at the first of expiry, release (the visitor left) or revoke (idle tab reclaimed).
+LEASE_ENDINGS = (LeaseExpired, LeaseReleased, LeaseRevoked)
 
 
 @dataclass(frozen=True)
 class LeaseInterval:
     """One lease as a half-open interval [granted_at, end) with the snapshots in force over time.
 
-    `end` is the expiry time once the lease ended, otherwise the latest `expires_at`
+    `end` is the time the lease ended (the first of expiry, release or revoke) once it ended, otherwise the latest `expires_at`
     seen (renewals extend it). `snapshots` is sorted by the time each took effect.
     """
 
@@ -52,7 +61,7 @@ class LeaseInterval:
 def _interval(events: list[LeaseEvent]) -> LeaseInterval | None:
     grants = [e for e in events if isinstance(e, LeaseGranted)]
     renewals = [e for e in events if isinstance(e, LeaseRenewed)]
-    expiries = [e for e in events if isinstance(e, LeaseExpired)]
+    expiries = [e for e in events if isinstance(e, LEASE_ENDINGS)]
     holders: list[LeaseGranted | LeaseRenewed] = [*grants, *renewals]
     if not holders:
         return None  # only an expiry seen: without a start there is no interval to match against

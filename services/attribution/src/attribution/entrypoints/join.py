@@ -23,7 +23,9 @@ from ctrack_common.events import (
     Envelope,
     LeaseExpired,
     LeaseGranted,
+    LeaseReleased,
     LeaseRenewed,
+    LeaseRevoked,
     NumberRole,
     event_id_for,
 )
@@ -114,7 +116,7 @@ class JoinHandler:
     def _apply(self, state: PartitionJoin, event: Envelope) -> list[AttributedCallVersion]:
         revised: list[AttributedCallVersion] = []
         match event:
-            case LeaseGranted() | LeaseRenewed() | LeaseExpired():
+            case LeaseGranted() | LeaseRenewed() | LeaseExpired() | LeaseReleased() | LeaseRevoked():
                 revised = state.on_lease(event)
             case CallStarted() | CallStatusChanged():
                 revised = state.on_call(

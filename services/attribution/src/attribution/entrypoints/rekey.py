@@ -7,7 +7,14 @@ and has no place in a number's history: it is only projected to ClickHouse.
 from __future__ import annotations
 
 from attribution.metrics import LEASES_REKEYED
-from ctrack_common.events import Envelope, LeaseExpired, LeaseGranted, LeaseRenewed
+from ctrack_common.events import (
+    Envelope,
+    LeaseExpired,
+    LeaseGranted,
+    LeaseReleased,
+    LeaseRenewed,
+    LeaseRevoked,
+)
 from ctrack_common.messaging import EventProducer, Record
 from ctrack_common.topics import LEASE_HISTORY_BY_NUMBER
 
@@ -24,7 +31,7 @@ class LeaseRekeyer:
         keyed: list[tuple[str, Envelope]] = [
             (r.event.payload.number, r.event)
             for r in records
-            if isinstance(r.event, LeaseGranted | LeaseRenewed | LeaseExpired)
+            if isinstance(r.event, LeaseGranted | LeaseRenewed | LeaseExpired | LeaseReleased | LeaseRevoked)
         ]
         if keyed:
             # Waiting for the acks before the offsets are stored keeps the re-key at-least-once.

@@ -7,8 +7,10 @@ from urllib.parse import urlencode
 from twilio.twiml.voice_response import VoiceResponse
 
 __all__ = [
+    "DIAL_ACTION_PATH",
     "STATUS_CALLBACK_EVENTS",
     "STATUS_PATH",
+    "dial_action_url",
     "empty_response",
     "forward_call",
     "reject_call",
@@ -16,6 +18,7 @@ __all__ = [
 ]
 
 STATUS_PATH = "/v1/telephony/twilio/status"
+DIAL_ACTION_PATH = "/v1/telephony/twilio/dial"
 STATUS_CALLBACK_EVENTS = "initiated ringing answered completed"
 
 
@@ -30,10 +33,31 @@ def status_callback_url(public_base_url: str, tracking_number: str, started_at_m
     return f"{public_base_url}{STATUS_PATH}?{query}"
 
 
-def forward_call(*, caller_id: str, business_number: str, status_callback: str) -> str:
-    """Ring the business number; the caller hears ringing until it answers (answerOnBridge)."""
+def dial_action_url(public_base_url: str, tracking_number: str, started_at_ms: int) -> str:
+    """Where Twilio posts the `<Dial>` outcome (DialCallStatus), with the same signed context."""
+    query = urlencode({"tracking_number": tracking_number, "started_at": started_at_ms})
+    return f"{public_base_url}{DIAL_ACTION_PATH}?{query}"
+
+
+def forward_call(
+    *,
+    caller_id: str,
+    business_number: str,
+    status_callback: str,
+    action: str | None = None,
+    record: bool = False,
+) -> str:
+    """Ring the business number; the caller hears ringing until it answers (answerOnBridge).
+
+    With `action`, Twilio posts the dialled leg's outcome there when the dial ends."""
     response = VoiceResponse()
-    dial = response.dial(caller_id=caller_id, answer_on_bridge=True)
+    dial = response.dial(
+        caller_id=caller_id,
+        answer_on_bridge=True,
+        action=action,
+        method="POST" if action else None,
+        record="record-from-answer-dual" if record else None,
+    )
     dial.number(
         business_number,
         status_callback=status_callback,

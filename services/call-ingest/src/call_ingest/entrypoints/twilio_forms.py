@@ -14,9 +14,11 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 from call_ingest.domain.facts import CallProgress, IncomingCall
+from call_ingest.domain.lifecycle import CallObservation, Stage, outcome_of_twilio_dial
 from ctrack_common.events import E164, CallStatus
 
 __all__ = [
+    "DialActionForm",
     "StatusCallbackForm",
     "VoiceWebhookForm",
     "parse_form",
@@ -91,6 +93,43 @@ class StatusCallbackForm(_TwilioForm):
             occurred_at=occurred_at,
             started_at=started_at or occurred_at,
         )
+
+
+class DialActionForm(_TwilioForm):
+    """Twilio's `<Dial action>` request: the dialled (forwarded) leg's outcome decides answered/missed."""
+
+    CallSid: str = Field(min_length=1)
+    From: str | None = None
+    DialCallStatus: str = Field(pattern=r"^(completed|answered|busy|no-answer|failed|canceled)$")
+    DialCallDuration: int | None = Field(default=None, ge=0)
+    RecordingUrl: str | None = None
+    RecordingSid: str | None = None
+
+    def observations(self, tracking_number: str, started_at: datetime | None) -> list[CallObservation]:
+        """The call ended (talk time = DialCallDuration); a recording when `<Dial record>` made one."""
+        outcome = outcome_of_twilio_dial(self.DialCallStatus)
+        common = (PROVIDER, self.CallSid)
+        ended = CallObservation(
+            *common,
+            Stage.ENDED,
+            self.From or "",
+            tracking_number,
+            started_at,
+            outcome=outcome,
+            talk_seconds=self.DialCallDuration,
+        )
+        if not self.RecordingUrl:
+            return [ended]
+        recording = CallObservation(
+            *common,
+            Stage.RECORDING,
+            self.From or "",
+            tracking_number,
+            started_at,
+            recording_id=self.RecordingSid or self.RecordingUrl,
+            recording_url=self.RecordingUrl,
+        )
+        return [ended, recording]
 
 
 def _invalid(exc: ValidationError, *loc: str) -> RequestValidationError:

@@ -8,7 +8,7 @@ must reach the business even if the record is late or lost (the failure is logge
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
@@ -16,16 +16,20 @@ from starlette.concurrency import run_in_threadpool
 from call_ingest.adapters.calls_publisher import CallEventSink
 from call_ingest.adapters.twilio_signature import SIGNATURE_HEADER, signature_matches
 from call_ingest.adapters.twiml import (
+    DIAL_ACTION_PATH,
     STATUS_PATH,
+    dial_action_url,
     empty_response,
     forward_call,
     reject_call,
     status_callback_url,
 )
 from call_ingest.domain.facts import call_started, call_status_changed
-from call_ingest.domain.routing import NotOurs, RecordAndReject, owner_of, route_call
+from call_ingest.domain.routing import NotOurs, RecordAndReject, owner_of
+from call_ingest.entrypoints.recorder import CallRecorder
 from call_ingest.entrypoints.twilio_forms import (
     PROVIDER,
+    DialActionForm,
     StatusCallbackForm,
     VoiceWebhookForm,
     parse_form,
@@ -59,8 +63,23 @@ class TwilioWebhooks:
     """The Twilio adapter's HTTP surface."""
 
     def __init__(
-        self, *, auth_token: str, public_base_url: str, config: ConfigView, publisher: CallEventSink
+        self,
+        *,
+        auth_token: str,
+        public_base_url: str,
+        config: ConfigView,
+        publisher: CallEventSink,
+        skew: timedelta = timedelta(seconds=120),
+        recorded_sites: frozenset[str] = frozenset(),
+        lookup_grace: float = 0.0,
     ):
+        self._recorder = CallRecorder(
+            config=config,
+            publisher=publisher,
+            skew=skew,
+            recorded_sites=recorded_sites,
+            lookup_grace=lookup_grace,
+        )
         self._auth_token = auth_token
         self._base_url = public_base_url
         self._config = config
@@ -74,6 +93,9 @@ class TwilioWebhooks:
         router.add_api_route(
             STATUS_PATH, self.status, methods=["POST"], summary="Twilio status callback: record call progress"
         )
+        router.add_api_route(
+            DIAL_ACTION_PATH, self.dial, methods=["POST"], summary="Twilio <Dial> action: the call's outcome"
+        )
         return router
 
     async def voice(self, request: Request) -> Response:
@@ -82,9 +104,7 @@ class TwilioWebhooks:
         if rejection is not None:
             return rejection
         call = parse_form(VoiceWebhookForm, params).incoming_call()
-        route = route_call(
-            self._config.numbers.get(call.tracking_number), dict(self._config.sites), dict(self._config.pools)
-        )
+        route = await self._recorder.route(PROVIDER, call.tracking_number)
         context = {"tracking_number": call.tracking_number, "call_sid": call.provider_call_id}
         if isinstance(route, NotOurs):
             log.warning("call_to_unknown_number", reason=route.reason, **context)
@@ -110,6 +130,8 @@ class TwilioWebhooks:
                 caller_id=caller_id,
                 business_number=route.business_number,
                 status_callback=status_callback_url(self._base_url, call.tracking_number, started_ms),
+                action=dial_action_url(self._base_url, call.tracking_number, started_ms),
+                record=self._recorder.records_audio(route.owner),
             )
         )
 
@@ -135,6 +157,26 @@ class TwilioWebhooks:
             _count("status", "publish_failed")
             return json_error(503, "could not record the status change; retry later")
         _count("status", "recorded")
+        return _twiml(empty_response())
+
+    async def dial(self, request: Request) -> Response:
+        """The forwarded leg's outcome (DialCallStatus): the call ended answered, missed, busy..."""
+        params = await self._form(request)
+        rejection = self._check_signature(request, DIAL_ACTION_PATH, params, "dial")
+        if rejection is not None:
+            return rejection
+        form = parse_form(DialActionForm, params)
+        tracking_number = tracking_number_param(request.query_params, params)
+        started_at = started_at_param(request.query_params)
+        resolved = self._recorder.resolve(tracking_number)
+        if resolved is None:
+            _count("dial", "not_our_number")
+            return _twiml(empty_response())
+        for observation in form.observations(tracking_number, started_at):
+            if not await self._recorder.record(observation, resolved[1]):
+                _count("dial", "publish_failed")
+                return json_error(503, "could not record the call's outcome; retry later")
+        _count("dial", "recorded")
         return _twiml(empty_response())
 
     async def _form(self, request: Request) -> list[tuple[str, str]]:

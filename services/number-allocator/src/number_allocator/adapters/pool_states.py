@@ -10,11 +10,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 
-from ctrack_common.events import LeaseDenied, LeaseExpired, LeaseGranted, LeaseRenewed
 from ctrack_common.logging import get_logger
 from ctrack_common.messaging import replay
 from ctrack_common.topics import LEASES
-from number_allocator.domain import PoolState, evolve
+from number_allocator.domain import LEASE_EVENT_TYPES, PoolState, evolve
 
 __all__ = ["PoolStates"]
 
@@ -37,7 +36,7 @@ class PoolStates:
                 states: dict[Slot, PoolState] = {}
                 count = 0
                 for event in replay(self._bootstrap, LEASES, partitions=[partition]):
-                    if isinstance(event, LeaseGranted | LeaseRenewed | LeaseExpired | LeaseDenied):
+                    if isinstance(event, LEASE_EVENT_TYPES):
                         slot = (partition, event.payload.pool_id)
                         states[slot] = evolve(states.get(slot) or PoolState(slot[1]), event)
                         count += 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter, status
@@ -21,7 +22,9 @@ class NumberIn(BaseModel):
     number: PhoneNumber
     provider: Literal["twilio"]
     role: NumberRole = Field(
-        description="`pool`: leased to visitors; `default`: shown when no pool number is."
+        description="`pool`: leased to visitors; `default`: shown when no pool number is; "
+        "`default-before-display`: shown until a pool number is (delayed display); `default-after-reclaim`: "
+        "shown after an idle lease was taken back; `overflow`: shown when the pool is exhausted."
     )
     site_id: str = Field(min_length=1, max_length=100)
     label: str | None = Field(default=None, max_length=200)
@@ -35,6 +38,9 @@ class NumberOut(BaseModel):
     pool_id: str | None
     label: str | None
     active: bool
+    available_from: datetime | None = Field(
+        default=None, description="End of quarantine after a move from another site or pool."
+    )
 
     @classmethod
     def of(cls, event: NumberConfigured) -> NumberOut:
@@ -47,6 +53,7 @@ class NumberOut(BaseModel):
             pool_id=p.pool_id,
             label=p.label,
             active=p.active,
+            available_from=p.available_from,
         )
 
 

@@ -28,16 +28,33 @@ class SiteIn(BaseModel):
 
 
 class PoolOut(BaseModel):
+    """The pool's settings; a timer the pool leaves unset (null) follows the service default."""
+
     pool_id: str
     lease_seconds: int
     default_number: str | None
+    hold_seconds: int | None
+    quarantine_seconds: int | None
+    display_delay_seconds: int | None
+    idle_reclaim_seconds: int | None
+    default_before_display_number: str | None
+    default_after_reclaim_number: str | None
+    overflow_number: str | None
 
     @classmethod
     def of(cls, pool: PoolConfigured) -> PoolOut:
+        p = pool.payload
         return cls(
-            pool_id=pool.payload.pool_id,
-            lease_seconds=pool.payload.lease_seconds,
-            default_number=pool.payload.default_number,
+            pool_id=p.pool_id,
+            lease_seconds=p.lease_seconds,
+            default_number=p.default_number,
+            hold_seconds=p.hold_seconds,
+            quarantine_seconds=p.quarantine_seconds,
+            display_delay_seconds=p.display_delay_seconds,
+            idle_reclaim_seconds=p.idle_reclaim_seconds,
+            default_before_display_number=p.default_before_display_number,
+            default_after_reclaim_number=p.default_after_reclaim_number,
+            overflow_number=p.overflow_number,
         )
 
 
@@ -63,11 +80,35 @@ class SiteOut(BaseModel):
         )
 
 
-class PoolChanges(BaseModel):
-    """Only the fields sent change; `default_number: null` removes the default number."""
+WEEK = 7 * 24 * 3600
+TIMERS = (
+    "lease_seconds",
+    "hold_seconds",
+    "quarantine_seconds",
+    "display_delay_seconds",
+    "idle_reclaim_seconds",
+)
 
-    lease_seconds: int | None = Field(default=None, gt=0, le=7 * 24 * 3600)
+
+class PoolChanges(BaseModel):
+    """Only the fields sent change; a number field sent as null removes that number; every timer is in
+    seconds (null leaves it unchanged)."""
+
+    lease_seconds: int | None = Field(default=None, gt=0, le=WEEK)
+    hold_seconds: int | None = Field(default=None, ge=0, le=WEEK, description="Hold after a lease ends.")
+    quarantine_seconds: int | None = Field(
+        default=None, ge=0, le=90 * 24 * 3600, description="Quarantine of a number moved into the pool."
+    )
+    display_delay_seconds: int | None = Field(
+        default=None, ge=0, le=3600, description="Time on site before a pool number is shown."
+    )
+    idle_reclaim_seconds: int | None = Field(
+        default=None, gt=0, le=WEEK, description="Inactivity after which a lease is taken back."
+    )
     default_number: PhoneNumber | None = None
+    default_before_display_number: PhoneNumber | None = None
+    default_after_reclaim_number: PhoneNumber | None = None
+    overflow_number: PhoneNumber | None = None
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Create a site and its number pool")
@@ -91,9 +132,10 @@ def get_site(site_id: str, tenant_id: TenantId, inventory: InventoryDep) -> Site
     return SiteOut.of(site, inventory.pool_of(site))
 
 
-@router.patch("/{site_id}/pool", summary="Change the pool's lease length or default number")
+@router.patch("/{site_id}/pool", summary="Change the pool's timers, default numbers or overflow number")
 def configure_pool(site_id: str, body: PoolChanges, tenant_id: TenantId, inventory: InventoryDep) -> PoolOut:
     changes = body.model_dump(exclude_unset=True)
-    if changes.get("lease_seconds", 0) is None:
-        del changes["lease_seconds"]  # null means "unchanged": a pool always has a lease length
+    for timer in TIMERS:
+        if timer in changes and changes[timer] is None:
+            del changes[timer]  # null means "unchanged": a pool always has its timers
     return PoolOut.of(inventory.configure_pool(tenant_id, site_id, changes))

@@ -1,10 +1,11 @@
-"""The visits consumer: each `VisitStarted`/`VisitHeartbeat` becomes a domain command; answers go to `leases`.
+"""The visits consumer: each `VisitStarted`/`VisitHeartbeat`/`VisitLeft` becomes a domain command;
+answers go to `leases`.
 
 Per batch the handler decides on a working copy of the pool states, publishes every resulting
 lease event durably, and only then stores the new states: if publishing fails nothing changes and
 the shared consumer delivers the records again (event ids are deterministic, so nothing doubles).
-The same path serves the expiry ticker (`sweep`), under the same lock, so the log order of a pool
-is the order in which its state was folded.
+The same path serves the timer ticker (`sweep`: expiry, idle reclaim, hold end, deferred grants),
+under the same lock, so the log order of a pool is the order in which its state was folded.
 """
 
 from __future__ import annotations
@@ -15,20 +16,21 @@ from datetime import datetime
 from prometheus_client import Counter
 
 from ctrack_common.config_view import ConfigView
-from ctrack_common.events import Envelope, VisitHeartbeat, VisitStarted
+from ctrack_common.events import Envelope, VisitHeartbeat, VisitLeft, VisitStarted
 from ctrack_common.messaging import EventProducer, Record, RejectedEvent
 from ctrack_common.topics import LEASES
+from number_allocator.adapters.pool_policies import PolicyDefaults, policy_of
 from number_allocator.adapters.pool_states import PoolStates, Slot
 from number_allocator.domain import (
     Command,
     LeaseEvent,
-    PoolPolicy,
+    LeaveSite,
     PoolState,
     RenewLease,
     RequestNumber,
     decide,
+    due_timers,
     evolve,
-    expire_due,
 )
 
 __all__ = ["Allocator"]
@@ -42,12 +44,18 @@ class Allocator:
     """Answers visits and heartbeats for the pools of the partitions this process owns."""
 
     def __init__(
-        self, states: PoolStates, config: ConfigView, producer: EventProducer, clock: Callable[[], datetime]
+        self,
+        states: PoolStates,
+        config: ConfigView,
+        producer: EventProducer,
+        clock: Callable[[], datetime],
+        defaults: PolicyDefaults | None = None,
     ) -> None:
         self._states = states
         self._config = config
         self._producer = producer
         self._clock = clock
+        self._defaults = defaults or PolicyDefaults()
 
     def handle(self, records: list[Record]) -> None:
         """The `EventConsumer` handler for `visits`; raises `RejectedEvent` for a record it can never serve."""
@@ -64,17 +72,20 @@ class Allocator:
             self._commit(working, out)
 
     def sweep(self) -> None:
-        """Expire every lease that is due (the ticker's job): timers produce events, so a rebuild sees them."""
+        """Fire every timer that is due (the ticker's job): timers produce events, so a rebuild sees them."""
         with self._states.lock:
             now = self._clock()
             working: dict[Slot, PoolState] = {}
             out: list[LeaseEvent] = []
             for slot, state in self._states.snapshot().items():
+                policy = policy_of(self._config, slot[1], self._defaults)
+                if policy is None:
+                    continue
                 folded = state
-                for expired in expire_due(state, now):
-                    folded = evolve(folded, expired)
+                for fired in due_timers(state, policy, now):
+                    folded = evolve(folded, fired)
                     working[slot] = folded
-                    out.append(expired)
+                    out.append(fired)
             self._commit(working, out)
 
     def _commit(self, working: dict[Slot, PoolState], events: list[LeaseEvent]) -> None:
@@ -86,7 +97,7 @@ class Allocator:
 
     def _command(self, record: Record) -> Command:
         event: Envelope = record.event
-        if not isinstance(event, VisitStarted | VisitHeartbeat):
+        if not isinstance(event, VisitStarted | VisitHeartbeat | VisitLeft):
             raise RejectedEvent(f"{event.event_type} is not a visit event")
         pool_id = event.payload.pool_id
         if record.key != pool_id:
@@ -94,7 +105,8 @@ class Allocator:
                 f"record key {record.key!r} is not the pool id {pool_id!r} (visits are keyed by pool)"
             )
         pool = self._config.pools.get(pool_id)
-        if pool is None or pool.tenant_id != event.tenant_id:
+        policy = policy_of(self._config, pool_id, self._defaults)
+        if pool is None or policy is None or pool.tenant_id != event.tenant_id:
             raise RejectedEvent(f"unknown pool {pool_id!r} for tenant {event.tenant_id!r}")
         if isinstance(event, VisitHeartbeat):
             return RenewLease(
@@ -104,6 +116,17 @@ class Allocator:
                 visit_id=event.payload.visit_id,
                 visitor_id=event.payload.visitor_id,
                 lease_seconds=pool.payload.lease_seconds,
+                active=bool(event.payload.active),
+                policy=policy,
+            )
+        if isinstance(event, VisitLeft):
+            return LeaveSite(
+                request_id=event.event_id,
+                requested_at=event.occurred_at,
+                pool_id=pool_id,
+                visit_id=event.payload.visit_id,
+                visitor_id=event.payload.visitor_id,
+                policy=policy,
             )
         return RequestNumber(
             request_id=event.event_id,
@@ -114,9 +137,5 @@ class Allocator:
             visit_id=event.payload.visit_id,
             visitor_id=event.payload.visitor_id,
             session=event.payload.session,
-            policy=PoolPolicy(
-                numbers=tuple(self._config.pool_numbers(pool_id)),
-                lease_seconds=pool.payload.lease_seconds,
-                default_number=pool.payload.default_number,
-            ),
+            policy=policy,
         )

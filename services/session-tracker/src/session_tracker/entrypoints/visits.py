@@ -1,4 +1,4 @@
-"""Public endpoints for the tracker script: POST /v1/visits and POST /v1/heartbeat (rate-limited per client)."""
+"""Public endpoints for the tracker script: POST /v1/visits, /v1/heartbeat and /v1/leave (rate-limited per client)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Request, Response, status
-from pydantic import AfterValidator, BaseModel, Field
+from fastapi.exceptions import RequestValidationError
+from pydantic import AfterValidator, BaseModel, Field, ValidationError
 
 from session_tracker.domain import PageView
 from session_tracker.tracking import NumberShown, Tracker
@@ -61,6 +62,9 @@ class NumberOut(BaseModel):
     number: str | None
     lease_id: str | None = None
     expires_at: datetime | None = None
+    business_number: str | None = Field(
+        default=None, description="The site's number the script replaces with `number` (E.164)."
+    )
 
     @classmethod
     def of(cls, shown: NumberShown) -> NumberOut:
@@ -89,3 +93,25 @@ async def post_visit(body: VisitIn, response: Response, tracker: TrackerDep) -> 
 async def post_heartbeat(body: HeartbeatIn, tracker: TrackerDep) -> NumberOut:
     site = await tracker.site(body.site_key)
     return NumberOut.of(await tracker.heartbeat(site, body.visitor_id, body.visit_id))
+
+
+@router.post(
+    "/leave",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="The visitor's last tab of the site closed: end the lease (the number goes on hold for them)",
+    openapi_extra={
+        "requestBody": {
+            "content": {"text/plain": {"schema": HeartbeatIn.model_json_schema()}},
+            "required": True,
+        }
+    },
+)
+async def post_leave(request: Request, tracker: TrackerDep) -> dict[str, str]:
+    # navigator.sendBeacon posts JSON as text/plain (no CORS preflight on page unload), so parse it here
+    try:
+        body = HeartbeatIn.model_validate_json(await request.body())
+    except ValidationError as error:
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in error.errors()]) from error
+    site = await tracker.site(body.site_key)
+    await tracker.leave(site, body.visitor_id, body.visit_id)
+    return {"visit_id": body.visit_id, "status": "accepted"}
