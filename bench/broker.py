@@ -10,12 +10,25 @@ import uuid
 from confluent_kafka import Consumer, Producer, TopicPartition
 
 from ctrack_common.topics import Topic
+from ctrack_stack.processes import wait_until
 from ctrack_stack.topics_admin import create_topics
 
 __all__ = ["raw_produce_consume_rate"]
 
 # A benchmark-only topic, deliberately outside the platform's registry.
 BENCH_TOPIC = Topic("bench-raw", key="any", description="make bench: raw broker rate")
+
+
+def _end_offset(consumer: Consumer, partition: int) -> int:
+    """The partition's end offset, once its leader is known (a new topic takes a moment)."""
+    ends: list[int] = []
+
+    def answered() -> bool:
+        ends.append(consumer.get_watermark_offsets(TopicPartition(BENCH_TOPIC.name, partition), timeout=5)[1])
+        return True
+
+    wait_until(answered, timeout=30, what=f"the leader of {BENCH_TOPIC.name}[{partition}]")
+    return ends[-1]
 
 
 def raw_produce_consume_rate(bootstrap: str, messages: int, size: int) -> float:
@@ -30,8 +43,7 @@ def raw_produce_consume_rate(bootstrap: str, messages: int, size: int) -> float:
     partitions = consumer.list_topics(BENCH_TOPIC.name, timeout=10).topics[BENCH_TOPIC.name].partitions
     starts = []
     for number in partitions:  # start at the current end, so only this run's messages count
-        _, high = consumer.get_watermark_offsets(TopicPartition(BENCH_TOPIC.name, number), timeout=10)
-        starts.append(TopicPartition(BENCH_TOPIC.name, number, high))
+        starts.append(TopicPartition(BENCH_TOPIC.name, number, _end_offset(consumer, number)))
     consumer.assign(starts)
     received = 0
     done = threading.Event()

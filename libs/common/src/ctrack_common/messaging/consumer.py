@@ -18,6 +18,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Message, Top
 
 from ctrack_common.events import Envelope, UndecodableEvent, decode
 from ctrack_common.logging import get_logger
+from ctrack_common.messaging.batches import next_batch
 from ctrack_common.messaging.producer import EventProducer
 from ctrack_common.metrics import DEAD_LETTERS, EVENTS_CONSUMED
 from ctrack_common.topics import DEAD_LETTERS as DEAD_LETTER_TOPIC
@@ -131,7 +132,7 @@ class EventConsumer:
     def _run(self) -> None:
         try:
             while not self._stop.is_set():
-                messages = self._consumer.consume(num_messages=self._batch_size, timeout=0.2)
+                messages = next_batch(self._consumer, self._batch_size, wait=0.2)
                 if messages:
                     self._process(messages)
         except Exception:

@@ -11,6 +11,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartiti
 
 from ctrack_common.events import Envelope, UndecodableEvent, decode
 from ctrack_common.logging import get_logger
+from ctrack_common.messaging.batches import next_batch
 from ctrack_common.topics import Topic
 
 __all__ = ["LogFollower", "replay"]
@@ -120,7 +121,7 @@ class LogFollower:
             if not pending:
                 self.caught_up.set()
             while not self._stop.is_set():
-                for msg in consumer.consume(num_messages=500, timeout=0.2):
+                for msg in next_batch(consumer, 500, wait=0.2):
                     error = msg.error()
                     if error is not None:
                         if error.code() != KafkaError._PARTITION_EOF:
