@@ -1,6 +1,6 @@
 """`make bench`: start a throw-away stack and print latency and throughput figures for this machine.
 
-    python -m bench [--visits 2000] [--rate 50] [--events 5000] [--raw 100000]
+    python -m bench [--visits 2000] [--rate 50] [--events 2000] [--raw 50000] [--repeat 3]
 
 Figures are medians over `--repeat` runs of each measurement, all in one run of the stack, so
 their ratios are comparable even on a noisy machine.
@@ -101,8 +101,8 @@ def main() -> None:
     )
     parser.add_argument("--visits", type=int, default=2000)
     parser.add_argument("--rate", type=float, default=50.0, help="visits per second offered to the tracker")
-    parser.add_argument("--events", type=int, default=5000, help="events per pipeline-rate measurement")
-    parser.add_argument("--raw", type=int, default=100_000, help="messages for the raw broker rate")
+    parser.add_argument("--events", type=int, default=2000, help="events per pipeline-rate measurement")
+    parser.add_argument("--raw", type=int, default=50_000, help="messages for the raw broker rate")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     # `timeout` and CI stop with SIGTERM: leave through the stack's context manager, which stops it.
