@@ -16,7 +16,15 @@ import httpx
 from ctrack_stack.config import LOCALHOST, StackSettings
 from ctrack_stack.processes import ProcessHandle, wait_until
 
-__all__ = ["SERVICES", "ServiceSpec", "service_by_name", "service_env", "start_service", "wait_service_ready"]
+__all__ = [
+    "SERVICES",
+    "ServiceSpec",
+    "service_by_name",
+    "service_env",
+    "start_service",
+    "wait_service_ready",
+    "wait_url_ready",
+]
 
 READY_PATH = "/readyz"
 
@@ -83,13 +91,18 @@ def start_service(spec: ServiceSpec, settings: StackSettings) -> ProcessHandle:
     )
 
 
-def wait_service_ready(
-    spec: ServiceSpec, settings: StackSettings, timeout: float, process: ProcessHandle | None = None
-) -> float:
-    """Wait until `GET /readyz` answers 200; return the seconds waited."""
-    url = spec.url(settings) + READY_PATH
+def wait_url_ready(base_url: str, name: str, timeout: float, process: ProcessHandle | None = None) -> float:
+    """Wait until `GET <base_url>/readyz` answers 200; return the seconds waited."""
+    url = base_url + READY_PATH
 
     def ready() -> bool:
         return httpx.get(url, timeout=2.0).status_code == httpx.codes.OK
 
-    return wait_until(ready, timeout=timeout, what=f"{spec.name} at {url}", process=process)
+    return wait_until(ready, timeout=timeout, what=f"{name} at {url}", process=process)
+
+
+def wait_service_ready(
+    spec: ServiceSpec, settings: StackSettings, timeout: float, process: ProcessHandle | None = None
+) -> float:
+    """Wait until the service's `GET /readyz` answers 200; return the seconds waited."""
+    return wait_url_ready(spec.url(settings), spec.name, timeout, process)

@@ -19,13 +19,13 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 import pytest
 
 from ctrack_stack.config import StackSettings
 from ctrack_stack.errors import NotReadyError
 from ctrack_stack.processes import ProcessHandle
 from ctrack_stack.processes import wait_until as _wait_until
+from ctrack_stack.services import wait_url_ready
 from ctrack_stack.supervisor import LocalStack
 from ctrack_stack.topics_admin import create_topics
 
@@ -86,12 +86,8 @@ def start_service(
         module, [sys.executable, "-m", module], log_path=log_dir / f"{module}-{port}.log", env=full_env
     )
     service = ServiceProcess(module, port, handle, dict(env))
-
-    def ready() -> bool:
-        return httpx.get(f"{service.url}/readyz", timeout=2).status_code == 200
-
     try:
-        _wait_until(ready, timeout=ready_timeout, what=f"{module} /readyz", process=handle)
+        wait_url_ready(service.url, module, ready_timeout, handle)
     except Exception:
         handle.stop(5)
         raise

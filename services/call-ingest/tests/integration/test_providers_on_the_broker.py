@@ -10,7 +10,6 @@ import base64
 import hashlib
 import hmac
 import json
-import random
 import threading
 import time
 import uuid
@@ -32,18 +31,11 @@ from ctrack_common.events import (
     CallRecordingAvailable,
     CallStarted,
     CallStatusChanged,
-    NumberConfigured,
-    NumberConfiguredPayload,
-    NumberRole,
-    PoolConfigured,
-    PoolConfiguredPayload,
-    SiteConfigured,
-    SiteConfiguredPayload,
-    event_id_for,
 )
 from ctrack_common.messaging import EventProducer, replay
-from ctrack_common.topics import CALLS, CONFIG_NUMBERS, CONFIG_POOLS, CONFIG_SITES
+from ctrack_common.topics import CALLS
 from ctrack_stack.testing import ServiceProcess, free_port, start_service
+from support.config_tenant import ConfiguredTenant as Tenant
 
 TWILIO_TOKEN = "integration-test-auth-token"
 TELNYX_KEY = SigningKey.generate()
@@ -51,40 +43,6 @@ ZADARMA_SECRET = "integration-zadarma-secret"
 GENERIC_SECRET = "whsec_" + base64.b64encode(b"integration-generic-secret-00001").decode()
 
 CallEvent = CallStarted | CallStatusChanged | CallRecordingAvailable
-
-
-def random_number() -> str:
-    return f"+1415{random.randrange(10**6, 10**7)}"
-
-
-class Tenant:
-    """A tenant with one site forwarding to `business`, whose pool holds `number`."""
-
-    def __init__(self) -> None:
-        self.id = f"tenant-{uuid.uuid4().hex[:12]}"
-        self.site = f"site-{uuid.uuid4().hex[:8]}"
-        self.pool = f"pool-{uuid.uuid4().hex[:8]}"
-        self.business = random_number()
-        self.number = random_number()
-
-    def publish_config(self, producer: EventProducer) -> None:
-        now = datetime.now(UTC)
-        common = {"occurred_at": now, "recorded_at": now, "tenant_id": self.id, "site_id": self.site}
-        site = SiteConfiguredPayload(
-            name="Site", site_key=self.site, business_number=self.business, pool_id=self.pool
-        )
-        producer.publish(
-            CONFIG_SITES, self.site, SiteConfigured(event_id=event_id_for(self.site), payload=site, **common)
-        )
-        pool = PoolConfiguredPayload(pool_id=self.pool, lease_seconds=60)
-        producer.publish(
-            CONFIG_POOLS, self.pool, PoolConfigured(event_id=event_id_for(self.pool), payload=pool, **common)
-        )
-        number = NumberConfiguredPayload(
-            number=self.number, provider="twilio", role=NumberRole.POOL, pool_id=self.pool
-        )
-        event = NumberConfigured(event_id=event_id_for(self.number), payload=number, **common)
-        producer.publish(CONFIG_NUMBERS, self.number, event, wait=True)
 
 
 @pytest.fixture(scope="module")

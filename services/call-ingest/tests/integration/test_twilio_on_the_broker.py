@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import random
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -16,55 +14,15 @@ from twilio.request_validator import RequestValidator
 from ctrack_common.events import (
     CallStarted,
     CallStatusChanged,
-    NumberConfigured,
-    NumberConfiguredPayload,
-    NumberRole,
-    PoolConfigured,
-    PoolConfiguredPayload,
-    SiteConfigured,
-    SiteConfiguredPayload,
-    event_id_for,
 )
 from ctrack_common.messaging import EventProducer, replay
-from ctrack_common.topics import CALLS, CONFIG_NUMBERS, CONFIG_POOLS, CONFIG_SITES
+from ctrack_common.topics import CALLS
 from ctrack_stack.testing import ServiceProcess, free_port, start_service
+from support.config_tenant import ConfiguredTenant as Tenant
+from support.config_tenant import random_number
 
 TOKEN = "integration-test-auth-token"
 VOICE_PATH = "/v1/telephony/twilio/voice"
-
-
-def random_number() -> str:
-    return f"+1415{random.randrange(10**6, 10**7)}"
-
-
-class Tenant:
-    """A tenant with one site forwarding to `business`, whose pool holds `number`."""
-
-    def __init__(self) -> None:
-        self.id = f"tenant-{uuid.uuid4().hex[:12]}"
-        self.site = f"site-{uuid.uuid4().hex[:8]}"
-        self.pool = f"pool-{uuid.uuid4().hex[:8]}"
-        self.business = random_number()
-        self.number = random_number()
-
-    def publish_config(self, producer: EventProducer) -> None:
-        now = datetime.now(UTC)
-        common = {"occurred_at": now, "recorded_at": now, "tenant_id": self.id, "site_id": self.site}
-        site = SiteConfiguredPayload(
-            name="Site", site_key=self.site, business_number=self.business, pool_id=self.pool
-        )
-        producer.publish(
-            CONFIG_SITES, self.site, SiteConfigured(event_id=event_id_for(self.site), payload=site, **common)
-        )
-        pool = PoolConfiguredPayload(pool_id=self.pool, lease_seconds=60)
-        producer.publish(
-            CONFIG_POOLS, self.pool, PoolConfigured(event_id=event_id_for(self.pool), payload=pool, **common)
-        )
-        number = NumberConfiguredPayload(
-            number=self.number, provider="twilio", role=NumberRole.POOL, pool_id=self.pool
-        )
-        event = NumberConfigured(event_id=event_id_for(self.number), payload=number, **common)
-        producer.publish(CONFIG_NUMBERS, self.number, event, wait=True)
 
 
 @pytest.fixture(scope="module")
