@@ -13,9 +13,11 @@ __all__ = [
     "ALL_TOPICS",
     "ATTRIBUTED_CALLS",
     "CALLS",
+    "CONFIG_BLOCK_LIST",
     "CONFIG_NUMBERS",
     "CONFIG_POOLS",
     "CONFIG_SITES",
+    "CONFIG_STATIC_RULES",
     "CONFIG_TENANTS",
     "CONFIG_WEBHOOKS",
     "DEAD_LETTERS",
@@ -53,7 +55,7 @@ VISITS = Topic(
     "visits",
     key="pool_id",
     description="Visitor activity on tracked sites: page views and heartbeats asking for a number.",
-    event_types=("VisitStarted", "VisitHeartbeat", "VisitLeft"),
+    event_types=("VisitStarted", "VisitHeartbeat", "VisitPageViewed", "VisitLeft"),
 )
 LEASES = Topic(
     "leases",
@@ -69,6 +71,7 @@ LEASES = Topic(
         "LeaseHoldEnded",
         "LeaseDeferred",
         "LeaseDeferralCancelled",
+        "StaticNumberAssigned",
         "PoolExhausted",
     ),
 )
@@ -123,6 +126,22 @@ CONFIG_NUMBERS = Topic(
     compacted=True,
     event_types=("NumberConfigured",),
 )
+CONFIG_STATIC_RULES = Topic(
+    "config-static-rules",
+    key="rule_id",
+    description="Static tracking rules: which visits see which static channel number.",
+    partitions=CONFIG_PARTITIONS,
+    compacted=True,
+    event_types=("StaticRuleConfigured",),
+)
+CONFIG_BLOCK_LIST = Topic(
+    "config-block-list",
+    key="tenant_id:caller_number",
+    description="Caller numbers a tenant blocks (spam, robocalls): such calls are flagged, never sent to a CRM.",
+    partitions=CONFIG_PARTITIONS,
+    compacted=True,
+    event_types=("CallerBlockConfigured",),
+)
 CONFIG_WEBHOOKS = Topic(
     "config-webhooks",
     key="endpoint_id",
@@ -156,6 +175,8 @@ ALL_TOPICS: tuple[Topic, ...] = (
     CONFIG_SITES,
     CONFIG_POOLS,
     CONFIG_NUMBERS,
+    CONFIG_STATIC_RULES,
+    CONFIG_BLOCK_LIST,
     CONFIG_WEBHOOKS,
     WEBHOOK_DELIVERIES,
     DEAD_LETTERS,

@@ -25,6 +25,8 @@ __all__ = [
     "CallStarted",
     "CallStatus",
     "CallStatusChanged",
+    "CallerBlockConfigured",
+    "CallerBlockConfiguredPayload",
     "Classification",
     "LeaseDeferralCancelled",
     "LeaseDeferralCancelledPayload",
@@ -54,12 +56,20 @@ __all__ = [
     "SessionSnapshot",
     "SiteConfigured",
     "SiteConfiguredPayload",
+    "SiteDisplaySettings",
+    "StaticNumberAssigned",
+    "StaticNumberAssignedPayload",
+    "StaticRuleConfigured",
+    "StaticRuleConfiguredPayload",
+    "StaticRuleMatch",
     "TenantConfigured",
     "TenantConfiguredPayload",
     "VisitHeartbeat",
     "VisitHeartbeatPayload",
     "VisitLeft",
     "VisitLeftPayload",
+    "VisitPageViewed",
+    "VisitPageViewedPayload",
     "VisitStarted",
     "VisitStartedPayload",
     "WebhookAbandoned",
@@ -103,6 +113,18 @@ class SessionSnapshot(Payload):
     ga_client_id: str | None = None
     device: str | None = None
     user_agent: str | None = None
+    session_id: str | None = Field(
+        default=None, description="The visitor's session: new after 30 minutes idle or on a new campaign."
+    )
+    search_terms: str | None = Field(
+        default=None, description="Search words taken from the referrer, if any."
+    )
+    ym_client_id: str | None = Field(default=None, description="Yandex Metrica client id (_ym_uid cookie).")
+    os: str | None = None
+    browser: str | None = None
+    pages_seen: tuple[str, ...] = Field(
+        default=(), description="Paths viewed in this session so far, oldest first (at most 50)."
+    )
 
 
 class VisitStartedPayload(Payload):
@@ -136,6 +158,21 @@ class VisitHeartbeat(Envelope):
 
     event_type: Literal["VisitHeartbeat"] = "VisitHeartbeat"
     payload: VisitHeartbeatPayload
+
+
+class VisitPageViewedPayload(Payload):
+    visit_id: str
+    visitor_id: str
+    pool_id: str
+    page_url: str
+    session: SessionSnapshot = Field(description="The session snapshot including this page in `pages_seen`.")
+
+
+class VisitPageViewed(Envelope):
+    """A visitor holding a number opened another page of the site (activity, and a new snapshot)."""
+
+    event_type: Literal["VisitPageViewed"] = "VisitPageViewed"
+    payload: VisitPageViewedPayload
 
 
 class VisitLeftPayload(Payload):
@@ -302,6 +339,23 @@ class LeaseDeferralCancelled(Envelope):
     payload: LeaseDeferralCancelledPayload
 
 
+class StaticNumberAssignedPayload(Payload):
+    pool_id: str
+    visitor_id: str
+    visit_id: str
+    number: E164 = Field(description="The static channel number shown instead of a pool number.")
+    rule_id: str
+    channel: str | None = None
+    session: SessionSnapshot
+
+
+class StaticNumberAssigned(Envelope):
+    """A visit matched a static tracking rule: it is shown the rule's channel number and takes no lease."""
+
+    event_type: Literal["StaticNumberAssigned"] = "StaticNumberAssigned"
+    payload: StaticNumberAssignedPayload
+
+
 class PoolExhaustedPayload(Payload):
     pool_id: str
     exhausted_since: AwareDatetime = Field(description="The first denial for want of a free number.")
@@ -365,6 +419,10 @@ class CallFacts(Payload):
     )
     talk_seconds: int | None = Field(default=None, ge=0, description="Connected time, if known.")
     recording_url: str | None = Field(default=None, description="Where the call's recording can be fetched.")
+    blocked: bool = Field(
+        default=False, description="The caller is on the tenant's block list: recorded, never sent to a CRM."
+    )
+    block_reason: str | None = None
 
 
 class CallStarted(Envelope):
@@ -414,6 +472,15 @@ class CallAttributedPayload(Payload):
     confidence: float = Field(ge=0.0, le=1.0)
     confidence_reasons: tuple[str, ...] = ()
     first_time_caller: bool
+    channel: str | None = Field(
+        default=None, description="The channel of a static number (classification static)."
+    )
+    first_touch: SessionSnapshot | None = Field(
+        default=None, description="Session of the caller's first attributed call to this tenant."
+    )
+    last_touch: SessionSnapshot | None = Field(
+        default=None, description="Session of the caller's latest attributed call before this one."
+    )
 
 
 class CallAttributed(Envelope):
@@ -439,12 +506,31 @@ class TenantConfigured(Envelope):
     payload: TenantConfiguredPayload
 
 
+class SiteDisplaySettings(Payload):
+    """How the tracker script shows numbers on this site's pages."""
+
+    numbers_to_replace: tuple[E164, ...] = Field(
+        default=(), description="The site's own numbers to find on its pages (none: the business number)."
+    )
+    consent_required: bool = Field(
+        default=False, description="Send nothing until the page calls ctrack('consent', true)."
+    )
+    anti_flicker_ms: int = Field(
+        default=0, ge=0, le=3000, description="Hide numbers until swapped or this long has passed (0: off)."
+    )
+    click_to_reveal: bool = Field(
+        default=False, description="Mask the site's number; a click reveals it and is recorded."
+    )
+
+
 class SiteConfiguredPayload(Payload):
     name: str
     site_key: str = Field(description="Public key the tracker script sends; not a secret.")
     business_number: E164 = Field(description="Where calls to this site's tracking numbers are forwarded.")
     pool_id: str
     domains: tuple[str, ...] = ()
+    record_calls: bool = Field(default=False, description="Record calls forwarded from this site's numbers.")
+    display: SiteDisplaySettings = Field(default_factory=SiteDisplaySettings)
 
 
 class SiteConfigured(Envelope):
@@ -488,6 +574,7 @@ class NumberRole(StrEnum):
     DEFAULT_BEFORE_DISPLAY = "default-before-display"
     DEFAULT_AFTER_RECLAIM = "default-after-reclaim"
     OVERFLOW = "overflow"
+    STATIC = "static"
 
 
 class NumberConfiguredPayload(Payload):
@@ -496,6 +583,10 @@ class NumberConfiguredPayload(Payload):
     role: NumberRole
     pool_id: str | None = None
     label: str | None = None
+    site_id: str | None = Field(default=None, description="The site a static number belongs to, if any.")
+    channel: str | None = Field(
+        default=None, description="What a static number tracks: 'print', 'radio', 'outdoor', 'google-ads'..."
+    )
     active: bool = True
     available_from: AwareDatetime | None = Field(
         default=None, description="End of quarantine after a move between sites or pools."
@@ -507,6 +598,45 @@ class NumberConfigured(Envelope):
 
     event_type: Literal["NumberConfigured"] = "NumberConfigured"
     payload: NumberConfiguredPayload
+
+
+class StaticRuleMatch(Payload):
+    """What a visit must show for a static rule to apply; every field given must match (case-insensitive)."""
+
+    utm_source: str | None = None
+    utm_medium: str | None = None
+    utm_campaign: str | None = None
+    referrer_host: str | None = Field(default=None, description="Matches the host and its subdomains.")
+    landing_path_prefix: str | None = None
+
+
+class StaticRuleConfiguredPayload(Payload):
+    rule_id: str
+    site_id: str
+    number: E164 = Field(description="The static number (role 'static') shown to visits that match.")
+    match: StaticRuleMatch
+    priority: int = Field(default=100, description="Lower wins when several rules match.")
+    active: bool = True
+
+
+class StaticRuleConfigured(Envelope):
+    """A static tracking rule of a site was created, changed or retired (`active` false)."""
+
+    event_type: Literal["StaticRuleConfigured"] = "StaticRuleConfigured"
+    payload: StaticRuleConfiguredPayload
+
+
+class CallerBlockConfiguredPayload(Payload):
+    caller_number: E164
+    reason: str = Field(default="spam", max_length=200)
+    active: bool = True
+
+
+class CallerBlockConfigured(Envelope):
+    """A caller number was put on (or taken off, `active` false) a tenant's block list."""
+
+    event_type: Literal["CallerBlockConfigured"] = "CallerBlockConfigured"
+    payload: CallerBlockConfiguredPayload
 
 
 class WebhookEndpointConfiguredPayload(Payload):
