@@ -13,9 +13,9 @@ export CTRACK_STAGE_LOG := $(DATA_DIR)/stage-times
 TIMED := scripts/timed
 
 PACKAGES := libs/common stack services/session-tracker services/number-allocator services/call-ingest \
-	services/attribution services/crm-sync
-MODULES := ctrack_common ctrack_stack session_tracker number_allocator call_ingest attribution crm_sync
-LINT_PATHS := libs stack services tests bench
+	services/attribution services/crm-sync sim
+MODULES := ctrack_common ctrack_stack session_tracker number_allocator call_ingest attribution crm_sync ctrack_sim
+LINT_PATHS := libs stack services sim tests bench
 
 .PHONY: help setup setup-python setup-node setup-browser run down test lint unit integration bench clean schemas
 

@@ -20,7 +20,10 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+from bench.accuracy import print_accuracy
 from bench.broker import raw_produce_consume_rate
+from bench.calls import add_call_arguments, print_call_figures
+from bench.dni import dni_under_load, script_sizes
 from bench.latency import visit_round_trips
 from bench.pipeline import events_through
 from bench.traffic import BenchSite, call_started, create_bench_site, visit_started
@@ -95,6 +98,51 @@ def _print_throughput(bootstrap: str, site: BenchSite, args: argparse.Namespace)
     )
 
 
+def _print_dni(
+    tracker: str, allocator: str, admin_key: str, load_site: BenchSite, args: argparse.Namespace
+) -> None:
+    # The sampled page loads use a site of their own whose pool never runs out: each shows a pool number.
+    browser_site = create_bench_site(
+        allocator,
+        admin_key,
+        pool_size=args.page_loads + 10,
+        lease_seconds=60,
+        first_number=len(load_site.numbers),
+    )
+    visits = int(args.dni_rate * args.dni_seconds)
+    figures = dni_under_load(
+        tracker,
+        load_site_key=load_site.site_key,
+        browser_site_key=browser_site.site_key,
+        business_number="+12125550100",
+        visits=visits,
+        rate=args.dni_rate,
+        page_loads=args.page_loads,
+        run=uuid.uuid4().hex[:8],
+    )
+    http, browser = figures.http, figures.browser
+    print(
+        f"visit -> number round trip, {visits} new sessions offered at {args.dni_rate:g}/s (achieved {http.achieved_rate:.1f}/s), outcomes {dict(http.outcomes)}:"
+    )
+    print(
+        f"  p50 {http.percentile(50) * 1000:.1f} ms   p95 {http.percentile(95) * 1000:.1f} ms"
+        f"   p99 {http.percentile(99) * 1000:.1f} ms   max {max(http.seconds) * 1000:.1f} ms   (goal: p99 < 50 ms)"
+    )
+    if browser.milliseconds:
+        print(
+            f"real Chromium page loads during that load, navigation start -> number in the DOM "
+            f"({len(browser.milliseconds)} loads, {browser.during_load} while the load ran, {browser.failed} failed):"
+        )
+        print(
+            f"  p50 {browser.percentile(50):.1f} ms   p95 {browser.percentile(95):.1f} ms"
+            f"   p99 {browser.percentile(99):.1f} ms   max {max(browser.milliseconds):.1f} ms"
+        )
+    else:
+        print(f"real Chromium page loads: none showed a number ({browser.failed} failed)")
+    minified, gzipped = script_sizes()
+    print(f"tracker script: {minified} B minified, {gzipped} B minified+gzipped (budget 5120 B)\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -104,14 +152,25 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=2000, help="events per pipeline-rate measurement")
     parser.add_argument("--raw", type=int, default=50_000, help="messages for the raw broker rate")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--dni-rate", type=float, default=200.0, help="new sessions per second (DNI figure)")
+    parser.add_argument("--dni-seconds", type=float, default=30.0, help="how long the DNI load runs")
+    parser.add_argument("--page-loads", type=int, default=20, help="Chromium page loads sampled during it")
+    add_call_arguments(parser)
+    parser.add_argument("--accuracy-days", type=float, default=1.0, help="simulated days per accuracy run")
     args = parser.parse_args()
     # `timeout` and CI stop with SIGTERM: leave through the stack's context manager, which stops it.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
     with tempfile.TemporaryDirectory(prefix="ctrack-bench-") as data_dir:
         settings = StackSettings.isolated(Path(data_dir), port_offset=BENCH_PORT_OFFSET)
-        # The tracker's per-client rate limit would refuse a load generator on one address.
-        os.environ.update(RATE_LIMIT_PER_SECOND="100000", RATE_LIMIT_BURST="100000")
+        # The tracker's per-client rate limit would refuse a load generator on one address, and its
+        # per-address and per-network caps would show it the default number without asking the allocator.
+        os.environ.update(
+            RATE_LIMIT_PER_SECOND="100000",
+            RATE_LIMIT_BURST="100000",
+            MAX_NUMBERED_VISITORS_PER_ADDRESS="1000000",
+            MAX_NUMBERED_VISITORS_PER_NETWORK="1000000",
+        )
         with LocalStack(settings) as stack:
             started = time.perf_counter()
             stack.start_infra()
@@ -140,7 +199,12 @@ def main() -> None:
                 f"   p99 {round_trips.percentile(99) * 1000:.1f} ms   max {max(ms):.1f} ms\n"
             )
 
+            _print_dni(tracker, allocator, settings.ADMIN_API_KEY, site, args)
             _print_throughput(bootstrap, site, args)
+            print_call_figures(settings, args)
+
+    # Needs no stack: the real allocator and join cores on a simulated clock, once the stack is down.
+    print_accuracy(days=args.accuracy_days)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,10 @@ class BenchSite:
     numbers: list[str]
 
 
-def create_bench_site(allocator: str, admin_key: str, pool_size: int, lease_seconds: int) -> BenchSite:
+def create_bench_site(
+    allocator: str, admin_key: str, pool_size: int, lease_seconds: int, first_number: int = 0
+) -> BenchSite:
+    """A tenant, a site and `pool_size` pool numbers (the `first_number`-th bench number on: sites share none)."""
     with httpx.Client(base_url=allocator, timeout=30) as http:
         tenant = http.post(
             "/v1/tenants", json={"name": "bench"}, headers={"Authorization": f"Bearer {admin_key}"}
@@ -41,7 +44,10 @@ def create_bench_site(allocator: str, admin_key: str, pool_size: int, lease_seco
         site = http.post("/v1/sites", json={"name": "bench", "business_number": "+12125550100"}, headers=auth)
         site.raise_for_status()
         site_id = site.json()["site_id"]
-        numbers = [f"+1646{200 + i // 10000:03d}{i % 10000:04d}" for i in range(pool_size)]
+        numbers = [
+            f"+1646{200 + i // 10000:03d}{i % 10000:04d}"
+            for i in range(first_number, first_number + pool_size)
+        ]
         for number in numbers:
             http.post(
                 "/v1/numbers",

@@ -15,7 +15,7 @@ from email.utils import format_datetime
 import httpx
 
 from ctrack_stack.testing import wait_until
-from support.system import TWILIO_AUTH_TOKEN, System, Tenant
+from support.system import BROWSER_USER_AGENT, TWILIO_AUTH_TOKEN, System, Tenant
 from support.twilio_client import TwilioWebhookClient
 from support.webhook_receiver import WebhookReceiver
 
@@ -30,8 +30,9 @@ def visit(system: System, tenant: Tenant, url: str, visitor_id: str | None = Non
             "visitor_id": visitor_id or f"visitor-{uuid.uuid4().hex}",
             "url": url,
             "referrer": "https://news.example/today",
-            "user_agent": "Mozilla/5.0 (e2e)",
+            "user_agent": BROWSER_USER_AGENT,
         },
+        headers={"User-Agent": BROWSER_USER_AGENT},
         timeout=30,
     )
 
@@ -138,10 +139,13 @@ def test_a_wrongly_signed_twilio_webhook_is_refused_and_records_no_call(
     )
     assert unsigned.status_code in (401, 403)
 
-    # A correctly signed call made afterwards is attributed; the refused one never appears.
+    # A correctly signed call made afterwards is attributed; the refused one never appears. The call
+    # goes to a leased number: a call that matches no lease waits for the join's grace before its answer.
+    granted = visit(system, tenant, "https://shop.example/?utm_source=signature-check")
+    assert granted.status_code == 200, granted.text
     good_sid = "CA" + uuid.uuid4().hex
     genuine = TwilioWebhookClient(system.ingest.url, TWILIO_AUTH_TOKEN)
-    assert genuine.incoming_call(good_sid, "+14155550124", tenant.pool_numbers[0]).status_code == 200
+    assert genuine.incoming_call(good_sid, "+14155550124", granted.json()["number"]).status_code == 200
     wait_until(
         lambda: (
             httpx.get(f"{system.attribution.url}/v1/calls/twilio:{good_sid}", headers=tenant.auth).status_code

@@ -15,6 +15,8 @@ from ctrack_stack.testing import Infra, ServiceProcess, free_port, start_service
 ADMIN_API_KEY = "admin-e2e-" + uuid.uuid4().hex
 TWILIO_AUTH_TOKEN = "twilio-e2e-" + uuid.uuid4().hex
 LEASE_SECONDS = 60
+# The tracker answers bots and headless browsers with the default number: tests act as a real browser.
+BROWSER_USER_AGENT = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,12 @@ def running_system(infra: Infra, service_logs: Path) -> Iterator[System]:
         "WEBHOOK_RETRY_INITIAL_SECONDS": "0.2",
         "WEBHOOK_RETRY_MAX_INTERVAL_SECONDS": "1",
         "WEBHOOK_MAX_RETRY_SECONDS": "60",
+        # A call nobody leased is answered after grace: short, so tests see it within seconds.
+        "JOIN_GRACE_SECONDS": "10",
+        "JOIN_IDLE_SECONDS": "1",
+        # Every test client shares 127.0.0.1: lift the per-address caps that stop pool-draining floods.
+        "MAX_NUMBERED_VISITORS_PER_ADDRESS": "100000",
+        "MAX_NUMBERED_VISITORS_PER_NETWORK": "100000",
     }
     ingest_port = free_port()
     started: list[ServiceProcess] = []

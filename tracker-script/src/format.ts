@@ -5,10 +5,13 @@
  */
 import { TRUNK } from "./markets";
 
-/** One edit: the character at `at` (a digit) becomes `to` ("" or more than one digit when lengths differ). */
+/** One edit: the character at `at` becomes `to` ("" or more than one character when lengths differ). */
 export type Edit = [at: number, to: string];
 
 const CANDIDATE = /[+\d][\d\s()./\-\u00a0\u2010-\u2015]*\d/g;
+
+/** How many trailing digits click-to-reveal hides: `+7 727 123-45-67` shows as `+7 727 123-4…`. */
+const MASKED = 3;
 
 const digitsOf = (text: string): string => text.replace(/\D/g, "");
 
@@ -29,9 +32,11 @@ export function forms(e164: string): string[] {
   return [all];
 }
 
-/** Edits turning every occurrence in `text` of a number in `from` into the same form of `to`. */
-export function edits(text: string, from: string[], to: string): Edit[] {
-  const out: Edit[] = [];
+/**
+ * Each occurrence in `text` of a number of `from` that is not already `to` written the same way:
+ * the positions of its digits and the index of the form it is written in (see `forms`).
+ */
+function* occurrences(text: string, from: string[], to: string): Generator<[positions: number[], form: number]> {
   const target = forms(to);
   const sources = from.map(forms);
   for (const match of text.matchAll(CANDIDATE)) {
@@ -57,18 +62,31 @@ export function edits(text: string, from: string[], to: string): Edit[] {
       if (found < 0) break;
       const next = target[Math.min(form, target.length - 1)];
       // already the new number (one number may start with the other): leave it, or it would grow forever
-      if (next.length >= length && digits.startsWith(next, found)) {
-        start = found + next.length;
-        continue;
-      }
-      {
-        for (let i = 0; i < length; i++) {
-          // a longer new number puts its extra digits on the last position; a shorter one empties the tail
-          out.push([positions[found + i], i === length - 1 ? next.slice(i) : (next[i] ?? "")]);
-        }
-      }
+      if (!(next.length >= length && digits.startsWith(next, found))) yield [positions.slice(found, found + length), form];
       start = found + length;
     }
+  }
+}
+
+/** Edits turning every occurrence in `text` of a number in `from` into the same form of `to`. */
+export function edits(text: string, from: string[], to: string): Edit[] {
+  const out: Edit[] = [];
+  const target = forms(to);
+  for (const [positions, form] of occurrences(text, from, to)) {
+    const next = target[Math.min(form, target.length - 1)];
+    // a longer new number puts its extra digits on the last position; a shorter one empties the tail
+    positions.forEach((at, i) => out.push([at, i === positions.length - 1 ? next.slice(i) : (next[i] ?? "")]));
+  }
+  return out;
+}
+
+/** Edits masking the last digits of every occurrence in `text` of a number in `from` with one "…". */
+export function mask(text: string, from: string[]): Edit[] {
+  const out: Edit[] = [];
+  for (const [positions] of occurrences(text, from, "")) {
+    const first = positions[positions.length - MASKED];
+    // the punctuation between the hidden digits goes too: "123-4…", not "123-4…-"
+    for (let at = first; at <= positions[positions.length - 1]; at++) out.push([at, at === first ? "…" : ""]);
   }
   return out;
 }

@@ -10,7 +10,7 @@ const bundle = buildSync({
   format: "esm",
   write: false,
 });
-const { rewrite, forms } = await import(
+const { rewrite, forms, mask, apply } = await import(
   "data:text/javascript;base64," + Buffer.from(bundle.outputFiles[0].text).toString("base64")
 );
 const vectors = JSON.parse(readFileSync(new URL("./vectors.json", import.meta.url), "utf8"));
@@ -38,4 +38,16 @@ test("the tracking number already shown is left alone", () => {
 test("rewriting is idempotent when the new number extends the old one", () => {
   const once = rewrite("030 1234 567", ["+49301234567"], "+493012345678");
   assert.equal(rewrite(once, ["+49301234567"], "+493012345678"), once);
+});
+
+test("click-to-reveal masks the last three digits and the punctuation between them", () => {
+  const masked = (text, from) => apply(text, mask(text, [from]));
+  assert.equal(masked("+7 727 123-45-67", "+77271234567"), "+7 727 123-4…");
+  assert.equal(masked("Call (202) 555-0123 now", "+12025550123"), "Call (202) 555-0… now");
+  assert.equal(masked("020 7946 0123", "+442079460123"), "020 7946 0…");
+});
+
+test("a masked number is not found again", () => {
+  const text = apply("8 (727) 123-45-67", mask("8 (727) 123-45-67", ["+77271234567"]));
+  assert.deepEqual(mask(text, ["+77271234567"]), []);
 });

@@ -4,6 +4,9 @@
     ctrack up [--detach] [--infra-only]
     ctrack status
     ctrack down
+    ctrack sim [--days 1] [--hold 420] ...   accuracy against ground truth (simulated traffic)
+    ctrack plan --peak-hour-arrivals N    smallest pool meeting a target accuracy
+    ctrack replay --from ISO --to ISO [--tenant T] [--output-suffix NAME] [--what-if ...]
 
 Configuration comes from the environment (see `config.StackSettings`).
 """
@@ -21,12 +24,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ctrack_sim.cli import plan_command, sim_command
 from ctrack_stack.config import StackSettings
 from ctrack_stack.demo import DemoEndpoints, seed_demo
 from ctrack_stack.errors import StackError
 from ctrack_stack.kafka_jars import check_tools, ensure_kafka_jars
 from ctrack_stack.net import split_host_port, tcp_open
 from ctrack_stack.processes import ProcessHandle
+from ctrack_stack.replay_cli import replay
 from ctrack_stack.services import SERVICES, service_url
 from ctrack_stack.state import Component, StackState
 from ctrack_stack.supervisor import LocalStack, run_until_signalled, stop_recorded
@@ -35,6 +40,9 @@ __all__ = ["app"]
 
 app = typer.Typer(help="The ctrack local stack: Kafka, ClickHouse and the services.", add_completion=False)
 console = Console()
+app.command()(replay)
+app.command("sim")(sim_command)
+app.command("plan")(plan_command)
 
 DetachOption = Annotated[
     bool, typer.Option("--detach", "-d", help="Start everything, then return (stop it with `ctrack down`).")

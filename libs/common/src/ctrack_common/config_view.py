@@ -11,6 +11,7 @@ import threading
 from dataclasses import dataclass, field
 
 from ctrack_common.events import (
+    CallerBlockConfigured,
     Envelope,
     NumberConfigured,
     NumberRole,
@@ -37,6 +38,7 @@ class ConfigView:
     pools: dict[str, PoolConfigured] = field(default_factory=dict)
     numbers: dict[str, NumberConfigured] = field(default_factory=dict)
     webhooks: dict[str, WebhookEndpointConfigured] = field(default_factory=dict)
+    block_list: dict[tuple[str, str], CallerBlockConfigured] = field(default_factory=dict)
     _tenant_by_digest: dict[str, str] = field(default_factory=dict)
     _site_by_key: dict[str, str] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -62,6 +64,13 @@ class ConfigView:
                     self.numbers[event.payload.number] = event
                 case WebhookEndpointConfigured():
                     self.webhooks[event.payload.endpoint_id] = event
+                case CallerBlockConfigured():
+                    key = (event.tenant_id, event.payload.caller_number)
+                    current = self.block_list.get(key)
+                    # Never step back in time: a writer's own read-back of an older change of the
+                    # same entry (block, then unblock a moment later) must not undo the newer one.
+                    if current is None or event.occurred_at >= current.occurred_at:
+                        self.block_list[key] = event
 
     def tenant_for_api_key(self, api_key: str) -> str | None:
         return self._tenant_by_digest.get(api_key_digest(api_key))
@@ -85,6 +94,17 @@ class ConfigView:
                 for n in self.numbers.values()
                 if n.payload.active and n.payload.role is NumberRole.POOL and n.payload.pool_id == pool_id
             )
+
+    def blocked_caller(self, tenant_id: str, caller_number: str) -> CallerBlockConfigured | None:
+        """The tenant's active block of `caller_number` (E.164), if any."""
+        entry = self.block_list.get((tenant_id, caller_number))
+        return entry if entry is not None and entry.payload.active else None
+
+    def blocked_callers(self, tenant_id: str) -> list[CallerBlockConfigured]:
+        """The tenant's active block list entries, by caller number."""
+        with self._lock:
+            entries = [e for (tenant, _), e in self.block_list.items() if tenant == tenant_id]
+        return sorted((e for e in entries if e.payload.active), key=lambda e: e.payload.caller_number)
 
     def webhook_endpoints(self, tenant_id: str) -> list[WebhookEndpointConfigured]:
         with self._lock:

@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 __all__ = [
     "ALL_TOPICS",
     "ATTRIBUTED_CALLS",
+    "ATTRIBUTED_CALLS_REPLAY",
+    "ATTRIBUTION_BY_CALLER",
+    "ATTRIBUTION_TICKS",
     "CALLS",
     "CONFIG_BLOCK_LIST",
     "CONFIG_NUMBERS",
@@ -55,7 +58,7 @@ VISITS = Topic(
     "visits",
     key="pool_id",
     description="Visitor activity on tracked sites: page views and heartbeats asking for a number.",
-    event_types=("VisitStarted", "VisitHeartbeat", "VisitPageViewed", "VisitLeft"),
+    event_types=("VisitStarted", "VisitHeartbeat", "VisitPageViewed", "VisitLeft", "NumberRevealed"),
 )
 LEASES = Topic(
     "leases",
@@ -87,12 +90,39 @@ ATTRIBUTED_CALLS = Topic(
     description="Each call joined to the session that held its number; a new version per changed answer.",
     event_types=("CallAttributed",),
 )
+ATTRIBUTED_CALLS_REPLAY = Topic(
+    "attributed-calls-replay",
+    key="call_id",
+    description=(
+        "`ctrack replay` output: attribution recomputed from the log, every version, "
+        "each record labelled with its run in the `replay-id` header."
+    ),
+    event_types=("CallAttributed",),
+)
 LEASE_HISTORY_BY_NUMBER = Topic(
     "lease-history-by-number",
     key="tracking_number",
     description="Internal: the leases topic re-keyed by number, co-partitioned with calls for the join.",
     internal=True,
     event_types=LEASES.event_types,
+)
+ATTRIBUTION_BY_CALLER = Topic(
+    "attribution-by-caller",
+    key="tenant_id:caller_number",
+    description=(
+        "Internal to attribution: each call's answer from its number's lease history (JSON, not an"
+        " event), re-keyed by caller so the second stage sees all of a caller's calls."
+    ),
+    internal=True,
+)
+ATTRIBUTION_TICKS = Topic(
+    "attribution-ticks",
+    key="none (partition chosen)",
+    description=(
+        "Internal to attribution: wall-clock ticks sent to each join partition, co-partitioned with"
+        " calls, so an idle partition's stream time still moves on and waiting calls are answered."
+    ),
+    internal=True,
 )
 CONFIG_TENANTS = Topic(
     "config-tenants",
@@ -170,7 +200,10 @@ ALL_TOPICS: tuple[Topic, ...] = (
     LEASES,
     CALLS,
     ATTRIBUTED_CALLS,
+    ATTRIBUTED_CALLS_REPLAY,
     LEASE_HISTORY_BY_NUMBER,
+    ATTRIBUTION_BY_CALLER,
+    ATTRIBUTION_TICKS,
     CONFIG_TENANTS,
     CONFIG_SITES,
     CONFIG_POOLS,

@@ -1,4 +1,9 @@
-"""Wiring: settings -> adapters, consumers and routers -> the FastAPI app."""
+"""Wiring: settings -> adapters, consumers, the faust join and routers -> the FastAPI app.
+
+One process: uvicorn serves the API on the main thread; the re-key, the
+ClickHouse projection and the config view are confluent-kafka consumers in
+threads; the join is a faust worker in its own thread and event loop.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +17,11 @@ from attribution.adapters.clickhouse import ClickHouse
 from attribution.adapters.clickhouse_reports import Reports
 from attribution.adapters.clickhouse_schema import migrate
 from attribution.adapters.clickhouse_sink import ClickHouseSink
-from attribution.adapters.kafka_topics import ensure_lease_history_topic
+from attribution.adapters.faust_worker import FaustThread
+from attribution.adapters.kafka_topics import ensure_internal_topics
 from attribution.config import Settings
 from attribution.entrypoints.calls import calls_router
-from attribution.entrypoints.join import JoinHandler
+from attribution.entrypoints.join import build_join_app, changelog_topics
 from attribution.entrypoints.projection import ProjectionHandler
 from attribution.entrypoints.rekey import LeaseRekeyer
 from attribution.entrypoints.reports import reports_router
@@ -28,7 +34,6 @@ from ctrack_common.topics import (
     CALLS,
     CONFIG_NUMBERS,
     CONFIG_TENANTS,
-    LEASE_HISTORY_BY_NUMBER,
     LEASES,
     VISITS,
 )
@@ -58,23 +63,12 @@ def build_app(settings: Settings) -> FastAPI:
     api_clickhouse = ClickHouse(settings, retry_seconds=2.0)  # a request should fail fast, not hang
     probe_clickhouse = ClickHouse(settings, retry_seconds=0.0)
 
-    join = JoinHandler(producer, config, settings.join_grace)
     rekey_consumer = EventConsumer(
         bootstrap_servers=bootstrap,
         group_id=settings.group("rekey"),
         topics=[LEASES],
         handle=LeaseRekeyer(producer).handle,
         dead_letters=producer,
-    )
-    join_consumer = EventConsumer(
-        bootstrap_servers=bootstrap,
-        group_id=settings.group("join"),
-        topics=[LEASE_HISTORY_BY_NUMBER, CALLS],
-        handle=join.handle,
-        dead_letters=producer,
-        on_assign=join.on_assign,
-        on_revoke=join.on_revoke,
-        replay_from_beginning=True,
     )
     projection_consumer = EventConsumer(
         bootstrap_servers=bootstrap,
@@ -83,20 +77,25 @@ def build_app(settings: Settings) -> FastAPI:
         handle=ProjectionHandler(ClickHouseSink(sink_clickhouse)).handle,
         dead_letters=producer,
     )
-    consumers = (rekey_consumer, join_consumer, projection_consumer)
+    consumers = (rekey_consumer, projection_consumer)
+    join: list[FaustThread] = []  # built at start-up, once the partition count of `calls` is known
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await asyncio.to_thread(ensure_lease_history_topic, bootstrap)
+        partitions = await asyncio.to_thread(ensure_internal_topics, bootstrap, changelog_topics(settings))
         await asyncio.to_thread(_apply_migrations, settings)
         follower.start()
         # Number roles come from the config view: let it catch up before the first call is joined.
         await asyncio.to_thread(follower.caught_up.wait, settings.READ_MODEL_CATCH_UP_SECONDS)
         for consumer in consumers:
             consumer.start()
+        join.append(FaustThread(lambda: build_join_app(settings, config, producer, partitions), name="join"))
+        await asyncio.to_thread(join[0].start)
         try:
             yield
         finally:
+            for worker in join:
+                await asyncio.to_thread(worker.stop)
             for consumer in consumers:
                 consumer.stop()
             follower.stop()
@@ -110,6 +109,7 @@ def build_app(settings: Settings) -> FastAPI:
             "clickhouse": probe_clickhouse.ping(),
             "config_view": follower.caught_up.is_set(),
             "consumers": all(c.running for c in consumers),
+            "join": bool(join) and join[0].recovered,
         }
 
     app = create_service_app(

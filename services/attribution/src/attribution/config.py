@@ -20,9 +20,32 @@ class Settings(ServiceSettings):
     CONSUMER_GROUP_PREFIX: str = Field(
         default="attribution",
         pattern=r"^[A-Za-z0-9._-]+$",
-        description="Consumer groups are <prefix>-rekey, <prefix>-join and <prefix>-clickhouse.",
+        description="Consumer groups <prefix>-rekey and <prefix>-clickhouse; the faust app id <prefix>-join.",
     )
-    JOIN_GRACE_SECONDS: float = Field(default=3600.0, ge=0)
+    JOIN_GRACE_SECONDS: float = Field(
+        default=120.0,
+        ge=0,
+        description=(
+            "How long (stream time) a call that matched no lease waits for late lease events before its"
+            " first answer; later facts still correct it with a new version."
+        ),
+    )
+    LEASE_RETENTION_SECONDS: float = Field(
+        default=30 * 24 * 3600.0,
+        gt=0,
+        description="How long (stream time) each number keeps its leases and calls in the join's state.",
+    )
+    JOIN_IDLE_SECONDS: float = Field(
+        default=5.0,
+        gt=0,
+        description=(
+            "A join partition that receives nothing for this long (wall clock) has its stream time moved"
+            " on by the idle time, so calls waiting for grace on a quiet partition are still answered."
+        ),
+    )
+    JOIN_REPLICATION_FACTOR: int = Field(
+        default=1, ge=1, description="Replication of the join's table changelog topics (faust creates them)."
+    )
 
     CLICKHOUSE_HOST: str = "127.0.0.1"
     CLICKHOUSE_PORT: int = Field(default=9000, ge=1, le=65535)
@@ -41,6 +64,10 @@ class Settings(ServiceSettings):
     @property
     def join_grace(self) -> timedelta:
         return timedelta(seconds=self.JOIN_GRACE_SECONDS)
+
+    @property
+    def lease_retention(self) -> timedelta:
+        return timedelta(seconds=self.LEASE_RETENTION_SECONDS)
 
     def group(self, role: str) -> str:
         return f"{self.CONSUMER_GROUP_PREFIX}-{role}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import Counter
 
-__all__ = ["ATTRIBUTED_VERSIONS", "CLICKHOUSE_ROWS", "LEASES_REKEYED"]
+__all__ = ["ATTRIBUTED_VERSIONS", "CLICKHOUSE_ROWS", "JOIN_DEAD_LETTERS", "LEASES_REKEYED"]
 
 ATTRIBUTED_VERSIONS = Counter(
     "ctrack_attribution_versions_total", "Attributed-call versions published", ["classification"]
@@ -14,4 +14,7 @@ LEASES_REKEYED = Counter(
 )
 CLICKHOUSE_ROWS = Counter(
     "ctrack_attribution_clickhouse_rows_total", "Rows inserted into ClickHouse", ["table"]
+)
+JOIN_DEAD_LETTERS = Counter(
+    "ctrack_attribution_join_dead_letters_total", "Records the join could not process", ["topic"]
 )

@@ -16,8 +16,13 @@ from ctrack_common.events import (
     LeaseExpiredPayload,
     LeaseGranted,
     LeaseGrantedPayload,
+    LeaseReleased,
+    LeaseReleasedPayload,
     LeaseRenewed,
     LeaseRenewedPayload,
+    LeaseRevoked,
+    LeaseRevokedPayload,
+    NumberConfiguredPayload,
     NumberRole,
     SessionSnapshot,
     event_id_for,
@@ -87,14 +92,72 @@ def renewed(
     )
 
 
-def expired(lease: str, when: str, *, visitor: str = "v-a") -> LeaseExpired:
+def expired(lease: str, when: str, *, visitor: str = "v-a", hold: str | None = None) -> LeaseExpired:
     return LeaseExpired(
         event_id=event_id_for("expired", lease, when),
         occurred_at=at(when),
         recorded_at=at(when),
         tenant_id=TENANT,
         site_id="site-1",
-        payload=LeaseExpiredPayload(lease_id=lease, pool_id="pool-1", number=NUMBER, visitor_id=visitor),
+        payload=LeaseExpiredPayload(
+            lease_id=lease,
+            pool_id="pool-1",
+            number=NUMBER,
+            visitor_id=visitor,
+            hold_until=at(hold) if hold else None,
+        ),
+    )
+
+
+def released(lease: str, when: str, *, visitor: str = "v-a", hold: str | None = None) -> LeaseReleased:
+    return LeaseReleased(
+        event_id=event_id_for("released", lease, when),
+        occurred_at=at(when),
+        recorded_at=at(when),
+        tenant_id=TENANT,
+        site_id="site-1",
+        payload=LeaseReleasedPayload(
+            lease_id=lease,
+            pool_id="pool-1",
+            number=NUMBER,
+            visitor_id=visitor,
+            visit_id=f"visit-{visitor}",
+            hold_until=at(hold) if hold else None,
+        ),
+    )
+
+
+def revoked(lease: str, when: str, *, visitor: str = "v-a", hold: str | None = None) -> LeaseRevoked:
+    return LeaseRevoked(
+        event_id=event_id_for("revoked", lease, when),
+        occurred_at=at(when),
+        recorded_at=at(when),
+        tenant_id=TENANT,
+        site_id="site-1",
+        payload=LeaseRevokedPayload(
+            lease_id=lease,
+            pool_id="pool-1",
+            number=NUMBER,
+            visitor_id=visitor,
+            hold_until=at(hold) if hold else None,
+        ),
+    )
+
+
+def configured(
+    role: NumberRole = NumberRole.POOL,
+    *,
+    channel: str | None = None,
+    available_from: str | None = None,
+) -> NumberConfiguredPayload:
+    return NumberConfiguredPayload(
+        number=NUMBER,
+        provider="twilio",
+        role=role,
+        pool_id="pool-1" if role is NumberRole.POOL else None,
+        site_id="site-1",
+        channel=channel,
+        available_from=at(available_from) if available_from else None,
     )
 
 
@@ -107,6 +170,7 @@ def facts(
     caller: str = "+14155550999",
     number: str = NUMBER,
     duration: int | None = None,
+    blocked: bool = False,
 ) -> CallFacts:
     return CallFacts(
         call_id=call,
@@ -119,6 +183,8 @@ def facts(
         answered=status in (CallStatus.IN_PROGRESS, CallStatus.COMPLETED),
         duration_seconds=duration,
         sequence_number=seq,
+        blocked=blocked,
+        block_reason="spam" if blocked else None,
     )
 
 
@@ -146,7 +212,15 @@ def status_changed(call: str, start: str, when: str, **kwargs: object) -> CallSt
     )
 
 
-Event = LeaseGranted | LeaseRenewed | LeaseExpired | CallStarted | CallStatusChanged
+Event = (
+    LeaseGranted
+    | LeaseRenewed
+    | LeaseExpired
+    | LeaseReleased
+    | LeaseRevoked
+    | CallStarted
+    | CallStatusChanged
+)
 # What a step emits, in short: (call id, version, classification, lease id or unattributed reason).
 Emitted = tuple[str, int, str, str | None]
 
@@ -157,10 +231,20 @@ class Timeline:
 
     grace: timedelta = GRACE
     roles: dict[str, NumberRole] | None = None
+    configs: dict[str, NumberConfiguredPayload | None] | None = None
+    retention: timedelta = timedelta(days=30)
 
     def __post_init__(self) -> None:
-        self.join = PartitionJoin(self.grace)
+        self.join = PartitionJoin(self.grace, retention=self.retention)
         self.latest: dict[str, AttributedCallVersion] = {}
+
+    def _config(self, number: str) -> NumberConfiguredPayload | None:
+        # Every number of the test day is a pool number in the inventory unless the test says otherwise.
+        configs = self.configs or {}
+        if number in configs:
+            return configs[number]
+        role = (self.roles or {}).get(number, NumberRole.POOL)
+        return configured(role).model_copy(update={"number": number})
 
     def feed(self, event: Event) -> list[Emitted]:
         if isinstance(event, CallStarted | CallStatusChanged):
@@ -169,7 +253,7 @@ class Timeline:
                 site_id=event.site_id,
                 occurred_at=event.occurred_at,
                 facts=event.payload,
-                number_role=(self.roles or {}).get(event.payload.tracking_number),
+                number_config=self._config(event.payload.tracking_number),
             )
         else:
             versions = self.join.on_lease(event)

@@ -19,13 +19,14 @@ from call_ingest.entrypoints.zadarma_webhooks import ZadarmaWebhooks
 from ctrack_common.config_view import ConfigView
 from ctrack_common.messaging import EventProducer, LogFollower
 from ctrack_common.runner import serve
-from ctrack_common.topics import CONFIG_NUMBERS, CONFIG_POOLS, CONFIG_SITES
+from ctrack_common.topics import CONFIG_BLOCK_LIST, CONFIG_NUMBERS, CONFIG_POOLS, CONFIG_SITES
 from ctrack_common.web import create_service_app
 
 __all__ = ["build_app", "main"]
 
-# Routing needs numbers, the sites they forward to and the pools linking the two.
-CONFIG_TOPICS = (CONFIG_NUMBERS, CONFIG_SITES, CONFIG_POOLS)
+# Routing needs numbers, the sites they forward to (and whether they record) and the pools linking
+# the two; calls are flagged from the tenants' block lists.
+CONFIG_TOPICS = (CONFIG_NUMBERS, CONFIG_SITES, CONFIG_POOLS, CONFIG_BLOCK_LIST)
 
 
 def build_app(settings: Settings) -> FastAPI:
@@ -40,7 +41,6 @@ def build_app(settings: Settings) -> FastAPI:
         config=config,
         publisher=publisher,
         skew=skew,
-        recorded_sites=settings.recorded_sites,
         lookup_grace=settings.NUMBER_LOOKUP_GRACE_SECONDS,
     )
     twilio = TwilioWebhooks(
@@ -49,7 +49,6 @@ def build_app(settings: Settings) -> FastAPI:
         config=config,
         publisher=publisher,
         skew=skew,
-        recorded_sites=settings.recorded_sites,
         lookup_grace=settings.NUMBER_LOOKUP_GRACE_SECONDS,
     )
     telnyx = TelnyxWebhooks(

@@ -63,11 +63,6 @@ class Settings(ServiceSettings):
     GENERIC_WEBHOOK_TOLERANCE_SECONDS: float = Field(
         default=300, gt=0, description="Replay window: how far webhook-timestamp may be from our clock."
     )
-    RECORDED_SITE_IDS: str = Field(
-        default="",
-        description="Comma-separated site ids whose calls are recorded (Twilio <Dial record>, Telnyx"
-        " transfer record, generic answer 'record'); the rest are not. Interim until sites carry it.",
-    )
     CLOCK_SKEW_SECONDS: float = Field(
         default=120,
         ge=0,
@@ -99,10 +94,6 @@ class Settings(ServiceSettings):
                 "must be an absolute http(s) URL without query, such as https://calls.example.com"
             )
         return value.rstrip("/")
-
-    @property
-    def recorded_sites(self) -> frozenset[str]:
-        return frozenset(part.strip() for part in self.RECORDED_SITE_IDS.split(",") if part.strip())
 
     @model_validator(mode="after")
     def _no_unsafe_defaults(self) -> Settings:

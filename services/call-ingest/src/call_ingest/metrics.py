@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Histogram
 
-__all__ = ["ROUTING_SECONDS", "WEBHOOKS"]
+__all__ = ["BLOCKED_CALL_EVENTS", "ROUTING_SECONDS", "WEBHOOKS"]
 
 WEBHOOKS = Counter(
     "call_ingest_webhooks_total",
     "Provider webhooks by outcome (forwarded, not_our_number, recorded_rejected, bad_signature, ...)",
     ["provider", "webhook", "outcome"],
+)
+
+BLOCKED_CALL_EVENTS = Counter(
+    "call_ingest_blocked_call_events_total",
+    "Call events flagged because the caller is on the tenant's block list (still forwarded), by provider",
+    ["provider"],
 )
 
 ROUTING_SECONDS = Histogram(

@@ -15,6 +15,8 @@ from fastapi import APIRouter, FastAPI
 from call_ingest.domain.lifecycle import LifecycleEvent
 from ctrack_common.config_view import ConfigView
 from ctrack_common.events import (
+    CallerBlockConfigured,
+    CallerBlockConfiguredPayload,
     NumberConfigured,
     NumberConfiguredPayload,
     NumberRole,
@@ -36,6 +38,7 @@ RETIRED_NUMBER = "+14155550102"
 DEFAULT_NUMBER = "+14155550103"
 ORPHAN_NUMBER = "+14155550104"
 UNKNOWN_NUMBER = "+14155550199"
+SPAMMER = "+14158675399"
 
 
 def number(
@@ -64,6 +67,7 @@ class Sample:
     default_number: str = DEFAULT_NUMBER
     orphan_number: str = ORPHAN_NUMBER
     unknown_number: str = UNKNOWN_NUMBER
+    spammer: str = SPAMMER
 
 
 @pytest.fixture
@@ -103,6 +107,43 @@ def config() -> ConfigView:
     view.apply(number(DEFAULT_NUMBER, pool_id=None, role=NumberRole.DEFAULT))
     view.apply(number(ORPHAN_NUMBER, pool_id="pool-without-site"))
     return view
+
+
+def caller_block(
+    caller: str, *, tenant: str = TENANT, reason: str = "robocall", active: bool = True, at: datetime = T0
+) -> CallerBlockConfigured:
+    """A block list change as the admin API publishes it on config-block-list."""
+    return CallerBlockConfigured(
+        event_id=event_id_for("block", tenant, caller, at, active),
+        occurred_at=at,
+        recorded_at=at,
+        tenant_id=tenant,
+        payload=CallerBlockConfiguredPayload(caller_number=caller, reason=reason, active=active),
+    )
+
+
+@pytest.fixture
+def blocked_config(config: ConfigView) -> ConfigView:
+    """The sample configuration with SPAMMER on the tenant's block list (reason "robocall")."""
+    config.apply(caller_block(SPAMMER))
+    return config
+
+
+@pytest.fixture
+def block_event() -> Callable[..., CallerBlockConfigured]:
+    return caller_block
+
+
+@pytest.fixture
+def set_recording(config: ConfigView) -> Callable[[bool], None]:
+    """Switches the sample site's recording, the way the admin API publishes it (a new SiteConfigured)."""
+
+    def switch(on: bool) -> None:
+        site = config.sites[SITE]
+        payload = site.payload.model_copy(update={"record_calls": on})
+        config.apply(site.model_copy(update={"payload": payload}))
+
+    return switch
 
 
 class RecordedEvents(list[LifecycleEvent]):

@@ -152,3 +152,21 @@ def test_a_bad_signature_is_403_and_nothing_is_recorded(post: Any, events: Any, 
     other = "whsec_" + base64.b64encode(b"someone-else-secret-000000000000").decode()
     assert post(call("call.started", sample.pool_number), secret=other).status_code == 403
     assert events == []
+
+
+@pytest.mark.parametrize("record_calls", [True, False])
+def test_the_forward_answer_records_as_the_site_is_configured(
+    post: Any, sample: Any, set_recording: Any, record_calls: bool
+) -> None:
+    set_recording(record_calls)
+    answer = post(call("call.started", sample.pool_number)).json()
+    assert answer == {"action": "forward", "number": sample.business, "record": record_calls}
+
+
+def test_a_blocked_callers_call_is_forwarded_and_flagged(
+    post: Any, events: Any, sample: Any, blocked_config: ConfigView
+) -> None:
+    started = call("call.started", sample.pool_number, **{"from": sample.spammer})
+    assert post(started).json()["action"] == "forward"
+    [event] = events
+    assert (event.payload.blocked, event.payload.block_reason) == (True, "robocall")

@@ -14,6 +14,7 @@ from call_ingest.domain.lifecycle import (
     outcome_of_telnyx_hangup,
     outcome_of_twilio_dial,
     outcome_of_zadarma_disposition,
+    ring_and_talk,
     trusted_time,
 )
 from call_ingest.domain.routing import CallOwner
@@ -146,3 +147,36 @@ def test_the_telnyx_bridged_legs_hangup_cause_decides_the_outcome(cause: str, ou
 )
 def test_the_zadarma_disposition_decides_the_outcome(disposition: str, outcome: CallOutcome) -> None:
     assert outcome_of_zadarma_disposition(disposition) is outcome
+
+
+def _t(seconds: int | None) -> datetime | None:
+    return None if seconds is None else datetime(2025, 6, 10, 12, 0, tzinfo=UTC) + timedelta(seconds=seconds)
+
+
+@pytest.mark.parametrize(
+    ("initiated", "answered", "bridged", "ended", "outcome", "ring", "talk"),
+    [
+        # answered and bridged: ring to the first of them, talk from the bridge
+        (0, 8, 7, 52, CallOutcome.ANSWERED, 7, 45),
+        (0, 7, None, 52, CallOutcome.ANSWERED, 7, 45),
+        (0, None, 7, None, None, 7, None),  # still talking: no talk time yet
+        (0, None, None, 30, CallOutcome.MISSED, 30, 0),  # rang until the caller gave up
+        (None, None, 7, 52, CallOutcome.ANSWERED, None, 45),  # start unseen: ring unknown
+        (0, None, None, 52, CallOutcome.ANSWERED, None, None),  # answered, but when is unknown
+        (None, None, None, 30, CallOutcome.BUSY, None, 0),
+        (10, None, 9, 20, CallOutcome.ANSWERED, 0, 11),  # clocks disagree: never negative
+    ],
+)
+def test_ring_and_talk_seconds_follow_the_moments_of_the_call(
+    *,
+    initiated: int | None,
+    answered: int | None,
+    bridged: int | None,
+    ended: int | None,
+    outcome: CallOutcome | None,
+    ring: int | None,
+    talk: int | None,
+) -> None:
+    assert ring_and_talk(
+        initiated=_t(initiated), answered=_t(answered), bridged=_t(bridged), ended=_t(ended), outcome=outcome
+    ) == (ring, talk)

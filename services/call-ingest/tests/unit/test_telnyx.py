@@ -292,3 +292,123 @@ def test_a_number_without_site_is_recorded_but_not_transferred(
     body = event("call.initiated", direction="incoming", to=sample.orphan_number)
     assert client.request("POST", EVENTS_PATH, **signed(body)).status_code == 200
     assert api.requests == [] and [e.payload.tracking_number for e in events] == [sample.orphan_number]
+
+
+def at(seconds: int) -> str:
+    return f"2025-06-10T12:00:{seconds:02d}Z"
+
+
+def timed_event(event_type: str, occurred: int, **payload: Any) -> dict[str, Any]:
+    body = event(event_type, **payload)
+    body["data"]["occurred_at"] = at(occurred)
+    body["data"]["id"] = f"evt-{event_type}-{payload.get('direction', '')}-{occurred}"
+    return body
+
+
+def test_ring_and_talk_seconds_come_from_initiated_bridged_and_hangup_times(
+    post: Any, events: Any, sample: Any
+) -> None:
+    """initiated 12:00:00, forwarded leg bridged 12:00:07, hung up 12:00:52: 7 s ringing, 45 s talking."""
+    state = client_state(sample.pool_number)
+    forwarded = {"direction": "outgoing", "to": sample.business, "client_state": state}
+    initiated = timed_event(
+        "call.initiated",
+        0,
+        direction="incoming",
+        to=sample.pool_number,
+        start_time=at(0),
+        **{"from": "+1415"},
+    )
+    hangup = timed_event("call.hangup", 53, hangup_cause="normal_clearing", end_time=at(52), **forwarded)
+    for body in (initiated, timed_event("call.bridged", 7, **forwarded), hangup, hangup):
+        assert post(body).status_code == 200
+    started, answered, ended, ended_again = events
+    assert answered.payload.ring_seconds == 7
+    assert (ended.payload.ring_seconds, ended.payload.talk_seconds, ended.payload.outcome) == (
+        7,
+        45,
+        CallOutcome.ANSWERED,
+    )
+    assert ended.payload.started_at == started.payload.started_at == datetime(2025, 6, 10, 12, tzinfo=UTC)
+    assert ended.occurred_at == datetime(2025, 6, 10, 12, 0, 52, tzinfo=UTC)
+    assert ended_again.event_id == ended.event_id and ended_again.payload == ended.payload
+
+
+def test_a_call_nobody_answered_rang_until_it_ended_and_talked_for_no_time(
+    post: Any, events: Any, sample: Any
+) -> None:
+    forwarded = {
+        "direction": "outgoing",
+        "to": sample.business,
+        "client_state": client_state(sample.pool_number),
+    }
+    initiated = timed_event(
+        "call.initiated", 0, direction="incoming", to=sample.pool_number, start_time=at(0)
+    )
+    assert post(initiated).status_code == 200
+    assert post(timed_event("call.hangup", 30, hangup_cause="no_answer", **forwarded)).status_code == 200
+    ended = events[-1]
+    assert (ended.payload.ring_seconds, ended.payload.talk_seconds, ended.payload.outcome) == (
+        30,
+        0,
+        CallOutcome.MISSED,
+    )
+
+
+def test_a_hangup_whose_earlier_webhooks_this_process_never_saw_has_no_ring_or_talk_time(
+    post: Any, events: Any, sample: Any
+) -> None:
+    forwarded = {
+        "direction": "outgoing",
+        "to": sample.business,
+        "client_state": client_state(sample.pool_number),
+    }
+    assert (
+        post(timed_event("call.hangup", 30, hangup_cause="normal_clearing", **forwarded)).status_code == 200
+    )
+    [ended] = events
+    assert (ended.payload.ring_seconds, ended.payload.talk_seconds) == (None, None)
+
+
+def test_a_blocked_caller_is_transferred_and_the_forwarded_legs_events_are_flagged_too(
+    blocked_config: ConfigView, events: Any, client_for: Any, sample: Any
+) -> None:
+    api = TelnyxApi()
+    client = forwarding_client(blocked_config, events, client_for, api)
+    initiated = event(
+        "call.initiated", direction="incoming", to=sample.pool_number, **{"from": sample.spammer}
+    )
+    assert client.request("POST", EVENTS_PATH, **signed(initiated)).status_code == 200
+    [transfer] = api.requests
+    state = json.loads(transfer.content)["client_state"]
+    assert telnyx.client_state_caller(state) == sample.spammer
+    hangup = event(
+        "call.hangup",
+        direction="outgoing",
+        to=sample.business,
+        client_state=state,
+        hangup_cause="normal_clearing",
+    )
+    assert client.request("POST", EVENTS_PATH, **signed(hangup)).status_code == 200
+    started, ended = events
+    assert ended.payload.caller_number == sample.spammer
+    assert [(e.payload.blocked, e.payload.block_reason) for e in (started, ended)] == [(True, "robocall")] * 2
+
+
+@pytest.mark.parametrize(("record_calls", "record"), [(True, "record-from-answer"), (False, None)])
+def test_the_transfer_records_only_for_sites_configured_to_record(
+    config: ConfigView,
+    events: Any,
+    client_for: Any,
+    sample: Any,
+    set_recording: Any,
+    *,
+    record_calls: bool,
+    record: str | None,
+) -> None:
+    set_recording(record_calls)
+    api = TelnyxApi()
+    client = forwarding_client(config, events, client_for, api)
+    body = event("call.initiated", direction="incoming", to=sample.pool_number)
+    assert client.request("POST", EVENTS_PATH, **signed(body)).status_code == 200
+    assert json.loads(api.requests[0].content).get("record") == record

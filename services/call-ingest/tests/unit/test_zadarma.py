@@ -154,3 +154,27 @@ def test_a_bad_call_start_is_422_naming_it(client: Any, events: Any, sample: Any
     response = notify(client, form)
     assert response.status_code == 422 and "form.call_start" in response.text
     assert events == []
+
+
+def test_a_blocked_callers_call_is_still_redirected_and_its_start_and_end_are_flagged(
+    config: ConfigView, events: Any, client_for: Any, sample: Any, block_event: Any
+) -> None:
+    config.apply(block_event("+74951112233", reason="spam"))
+    client = client_for(
+        ZadarmaWebhooks(
+            secret=SECRET,
+            timezone="Europe/Moscow",
+            forward_extension="100",
+            recorder=CallRecorder(config=config, publisher=events, skew=timedelta(seconds=120)),
+        ).router()
+    )
+    started = notify(client, start_form(sample.pool_number))
+    assert json.loads(started.text)["rewrite_forward_number"] == sample.business.lstrip("+")
+    end = {
+        **start_form(sample.pool_number),
+        "event": "NOTIFY_END",
+        "disposition": "answered",
+        "duration": "3",
+    }
+    assert notify(client, end).status_code == 200
+    assert [(e.payload.blocked, e.payload.block_reason) for e in events] == [(True, "spam")] * 2

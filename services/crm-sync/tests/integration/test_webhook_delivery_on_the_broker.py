@@ -287,3 +287,30 @@ def test_a_webhook_that_never_succeeds_is_dead_lettered_with_the_reason(
     (abandoned,) = outcomes(kafka_bootstrap, webhook_id)
     assert isinstance(abandoned, WebhookAbandoned) and abandoned.payload.status_code == 503
     assert receiver.accepted[webhook_id] == 0
+
+
+def skipped_blocked_calls(service: ServiceProcess) -> float:
+    metrics = httpx.get(f"{service.url}/metrics").text
+    lines = [
+        line for line in metrics.splitlines() if line.startswith("crm_sync_blocked_calls_skipped_total ")
+    ]
+    return float(lines[0].split()[1]) if lines else 0.0
+
+
+def test_a_call_from_a_blocked_caller_is_never_delivered_and_the_skip_is_counted(
+    producer: EventProducer, tenant: Tenant, receiver: Any, crm_sync: StartCrmSync
+) -> None:
+    service = crm_sync()
+    endpoint_id = add_endpoint(service, tenant, receiver)
+    blocked = attributed_call(tenant.id)
+    facts = blocked.payload.call.model_copy(update={"blocked": True, "block_reason": "robocall"})
+    payload = blocked.payload.model_copy(update={"classification": Classification.BLOCKED, "call": facts})
+    blocked = blocked.model_copy(update={"payload": payload})
+    produce(producer, blocked)
+    normal = attributed_call(tenant.id)
+    produce(producer, normal)
+    wait_until(lambda: skipped_blocked_calls(service) == 1, timeout=60, what="the blocked call to be skipped")
+    normal_id = webhook_id_for(endpoint_id, normal.payload.call_id, 1)
+    wait_until(lambda: receiver.accepted[normal_id] == 1, timeout=60, what="the other call's webhook")
+    assert receiver.attempts_for(webhook_id_for(endpoint_id, blocked.payload.call_id, 1)) == 0
+    assert len(receiver.attempts) == 1

@@ -20,15 +20,26 @@ from ctrack_common.events import to_millis
 from ctrack_common.logging import get_logger
 from ctrack_common.messaging import EventConsumer, EventProducer, LogFollower
 from ctrack_common.runner import serve
-from ctrack_common.topics import CONFIG_NUMBERS, CONFIG_POOLS, CONFIG_SITES, CONFIG_TENANTS, VISITS
+from ctrack_common.topics import (
+    CONFIG_BLOCK_LIST,
+    CONFIG_NUMBERS,
+    CONFIG_POOLS,
+    CONFIG_SITES,
+    CONFIG_STATIC_RULES,
+    CONFIG_TENANTS,
+    VISITS,
+)
 from ctrack_common.web import TenantAuth, create_service_app, json_error
 from number_allocator.adapters.config_store import ConfigStore
 from number_allocator.adapters.expiry_ticker import Ticker
 from number_allocator.adapters.pool_policies import PolicyDefaults
 from number_allocator.adapters.pool_states import PoolStates
 from number_allocator.config import Settings
-from number_allocator.entrypoints import numbers, sites, tenants
+from number_allocator.entrypoints import numbers, sites, static_rules, tenants
+from number_allocator.entrypoints.block_list import BlockList
+from number_allocator.entrypoints.block_list import router as block_list_router
 from number_allocator.entrypoints.dependencies import AdminAuth
+from number_allocator.entrypoints.sites import SiteSettings
 from number_allocator.entrypoints.visits import Allocator
 from number_allocator.errors import AllocatorError
 from number_allocator.inventory import Inventory
@@ -52,7 +63,9 @@ def build_app(settings: Settings) -> FastAPI:
     view = ConfigView()
     store = ConfigStore(view, producer)
     follower = LogFollower(
-        bootstrap, [CONFIG_TENANTS, CONFIG_SITES, CONFIG_POOLS, CONFIG_NUMBERS], store.apply_from_log
+        bootstrap,
+        [CONFIG_TENANTS, CONFIG_SITES, CONFIG_POOLS, CONFIG_NUMBERS, CONFIG_BLOCK_LIST, CONFIG_STATIC_RULES],
+        store.apply_from_log,
     )
     states = PoolStates(bootstrap)
     defaults = PolicyDefaults(
@@ -60,7 +73,7 @@ def build_app(settings: Settings) -> FastAPI:
         display_delay_seconds=settings.DEFAULT_DISPLAY_DELAY_SECONDS,
         idle_reclaim_seconds=settings.DEFAULT_IDLE_RECLAIM_SECONDS,
     )
-    allocator = Allocator(states, view, producer, _now, defaults)
+    allocator = Allocator(states, view, producer, _now, defaults, static_rules=store)
 
     def assigned(partitions: list[TopicPartition]) -> None:
         states.rebuild(tp.partition for tp in partitions)
@@ -116,7 +129,10 @@ def build_app(settings: Settings) -> FastAPI:
     )
     app.state.tenant_auth = TenantAuth(view)
     app.state.admin_auth = AdminAuth(settings.ADMIN_API_KEY)
-    for router in (tenants.router, sites.router, numbers.router):
+    app.state.block_list = BlockList(view, producer, _now)
+    app.state.site_settings = SiteSettings(store, _now)
+    app.include_router(block_list_router)
+    for router in (tenants.router, sites.router, numbers.router, static_rules.router):
         app.include_router(router)
 
     async def allocator_error(_: Request, exc: Exception) -> Response:

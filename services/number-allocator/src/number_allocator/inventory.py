@@ -23,6 +23,9 @@ from ctrack_common.events import (
     PoolConfiguredPayload,
     SiteConfigured,
     SiteConfiguredPayload,
+    StaticRuleConfigured,
+    StaticRuleConfiguredPayload,
+    StaticRuleMatch,
     TenantConfigured,
     TenantConfiguredPayload,
     event_id_for,
@@ -30,7 +33,7 @@ from ctrack_common.events import (
 )
 from number_allocator.adapters.config_store import ConfigEvent, ConfigStore
 from number_allocator.adapters.pool_policies import PolicyDefaults
-from number_allocator.errors import Conflict, NotFound
+from number_allocator.errors import Conflict, InvalidInput, NotFound
 
 __all__ = ["Inventory", "NewApiKey", "key_id_of"]
 
@@ -212,6 +215,44 @@ class Inventory:
         if owned is not None and owned.tenant_id != tenant_id:
             raise Conflict(f"{number} is in another account's inventory", field)
 
+    def add_static_number(
+        self,
+        tenant_id: str,
+        *,
+        number: str,
+        provider: str,
+        channel: str,
+        site_id: str | None,
+        label: str | None,
+    ) -> NumberConfigured:
+        """Make `number` a static channel number: shown to visits a static rule of its site matches, or,
+        with no rule, published offline (print, radio, outdoor), labelled with its `channel`. It leaves
+        the pool it was in, and stops being a pool's special number."""
+        with self._store.writing():
+            if site_id is not None:
+                self.site(tenant_id, site_id)
+            self._check_not_foreign(tenant_id, number, "number")
+            current = self._view.numbers.get(number)
+            configured = self._event(
+                NumberConfigured,
+                tenant_id,
+                site_id,
+                number,
+                NumberConfiguredPayload(
+                    number=number,
+                    provider=provider,
+                    role=NumberRole.STATIC,
+                    label=label,
+                    site_id=site_id,
+                    channel=channel,
+                ),
+            )
+            events: list[ConfigEvent] = [configured]
+            if current is not None and current.payload.pool_id is not None:
+                events.extend(self._unassigned(number, current.payload.pool_id))
+            self._store.publish(events)
+            return configured
+
     def add_number(
         self, tenant_id: str, *, number: str, provider: str, role: NumberRole, site_id: str, label: str | None
     ) -> NumberConfigured:
@@ -287,4 +328,58 @@ class Inventory:
             retired = self._event(NumberConfigured, tenant_id, current.site_id, number, payload)
             events: list[ConfigEvent] = [retired, *self._unassigned(number, payload.pool_id or "")]
             self._store.publish(events)
+            return retired
+
+    # --- static tracking rules -------------------------------------------------------------------
+
+    def put_static_rule(
+        self,
+        tenant_id: str,
+        site_id: str,
+        rule_id: str,
+        *,
+        number: str,
+        match: StaticRuleMatch,
+        priority: int,
+    ) -> StaticRuleConfigured:
+        """Create or replace rule `rule_id` of the site: visits that match show the static `number`."""
+        if not match.model_dump(exclude_none=True):
+            raise InvalidInput("a rule needs at least one match field", "match")
+        with self._store.writing():
+            self.site(tenant_id, site_id)
+            configured = self._view.number(number)
+            if configured is None or configured.tenant_id != tenant_id:
+                raise NotFound(f"no number {number!r} in this account's inventory", "number")
+            if configured.payload.role is not NumberRole.STATIC:
+                raise Conflict(f"{number} is a {configured.payload.role} number, not a static one", "number")
+            if configured.payload.site_id not in (None, site_id):
+                raise Conflict(f"{number} is a static number of another site", "number")
+            payload = StaticRuleConfiguredPayload(
+                rule_id=rule_id, site_id=site_id, number=number, match=match, priority=priority
+            )
+            current = self._store.static_rule(site_id, rule_id)
+            if current is not None and current.payload == payload:
+                return current
+            event = self._event(StaticRuleConfigured, tenant_id, site_id, f"{site_id}:{rule_id}", payload)
+            self._store.publish([event])
+            return event
+
+    def static_rules(self, tenant_id: str, site_id: str) -> list[StaticRuleConfigured]:
+        """The site's active rules, by rule id."""
+        self.site(tenant_id, site_id)
+        return [r for r in self._store.static_rules(site_id) if r.payload.active]
+
+    def static_rule(self, tenant_id: str, site_id: str, rule_id: str) -> StaticRuleConfigured:
+        self.site(tenant_id, site_id)
+        rule = self._store.static_rule(site_id, rule_id)
+        if rule is None or not rule.payload.active:
+            raise NotFound(f"site {site_id!r} has no static rule {rule_id!r}", "rule_id")
+        return rule
+
+    def retire_static_rule(self, tenant_id: str, site_id: str, rule_id: str) -> StaticRuleConfigured:
+        with self._store.writing():
+            rule = self.static_rule(tenant_id, site_id, rule_id)
+            payload = rule.payload.model_copy(update={"active": False})
+            retired = self._event(StaticRuleConfigured, tenant_id, site_id, f"{site_id}:{rule_id}", payload)
+            self._store.publish([retired])
             return retired

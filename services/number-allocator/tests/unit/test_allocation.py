@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from ctrack_common.events import LeaseDenied, LeaseExpired, LeaseGranted, LeaseRenewed, SessionSnapshot
+from ctrack_common.events import (
+    LeaseDenied,
+    LeaseExpired,
+    LeaseGranted,
+    LeaseRenewed,
+    LeaseRevoked,
+    SessionSnapshot,
+)
 from number_allocator.domain import (
     PoolPolicy,
     PoolState,
@@ -87,6 +95,61 @@ def test_a_direct_page_view_does_not_overwrite_the_campaign_of_a_live_lease() ->
     state, _ = decide(PoolState("p1"), visit("alice"), T0)
     _, [renewed] = decide(state, visit("alice", session=DIRECT, when=at(5)), at(5))
     assert isinstance(renewed, LeaseRenewed) and renewed.payload.session == NEWSLETTER
+
+
+def test_a_visitor_arriving_from_a_new_campaign_keeps_their_number_and_the_lease_records_the_campaign() -> (
+    None
+):
+    state, [granted] = decide(PoolState("p1"), visit("alice"), T0)
+    summer = SessionSnapshot(source="google", medium="cpc", campaign="summer", session_id="s2")
+    state, [renewed] = decide(state, visit("alice", session=summer, when=at(20)), at(20))
+    assert isinstance(renewed, LeaseRenewed) and isinstance(granted, LeaseGranted)
+    assert (renewed.payload.number, renewed.payload.lease_id) == (
+        granted.payload.number,
+        granted.payload.lease_id,
+    )
+    assert renewed.payload.session == summer
+    assert state.lease_of("alice").session == summer  # type: ignore[union-attr]
+
+
+def page_view(
+    visitor: str, session: SessionSnapshot, when: datetime, policy: PoolPolicy = POLICY
+) -> RenewLease:
+    return RenewLease(
+        request_id=uuid.uuid4(),
+        requested_at=when,
+        pool_id="p1",
+        visit_id="v",
+        visitor_id=visitor,
+        lease_seconds=60,
+        active=True,
+        policy=policy,
+        session=session,
+    )
+
+
+def test_a_page_view_renews_the_lease_with_the_pages_seen_and_keeps_the_campaign() -> None:
+    state, _ = decide(PoolState("p1"), visit("alice"), T0)
+    later = NEWSLETTER.model_copy(update={"pages_seen": ("/", "/prices")})
+    state, [renewed] = decide(state, page_view("alice", later, at(30)), at(30))
+    assert isinstance(renewed, LeaseRenewed) and renewed.payload.session == later
+    assert renewed.payload.expires_at == at(90)
+    direct = DIRECT.model_copy(update={"pages_seen": ("/", "/prices", "/contact")})
+    _, [again] = decide(state, page_view("alice", direct, at(40)), at(40))
+    assert isinstance(again, LeaseRenewed)
+    assert again.payload.session == NEWSLETTER.model_copy(update={"pages_seen": direct.pages_seen})
+
+
+def test_a_page_view_is_activity_so_idle_reclaim_counts_from_it() -> None:
+    idle = PoolPolicy(numbers=NUMBERS, lease_seconds=600, idle_reclaim_seconds=60)
+    state, _ = decide(PoolState("p1"), visit("alice", policy=idle), T0)
+    state, [renewed] = decide(state, page_view("alice", NEWSLETTER, at(50), idle), at(50))
+    assert isinstance(renewed, LeaseRenewed)
+    idle_tab = replace(heartbeat("alice", at(100)), policy=idle)
+    state, events = decide(state, idle_tab, at(100))
+    assert [type(e) for e in events] == [LeaseRenewed]
+    _, events = decide(state, replace(idle_tab, request_id=uuid.uuid4(), requested_at=at(111)), at(111))
+    assert isinstance(events[0], LeaseRevoked) and events[0].occurred_at == at(110)
 
 
 def test_a_redelivered_visit_gets_the_very_same_answer_and_no_second_number() -> None:

@@ -34,6 +34,25 @@ class Settings(ServiceSettings):
         default=5.0, gt=0, description="Sustained requests/s per client address."
     )
     RATE_LIMIT_BURST: int = Field(default=30, ge=1, description="Burst of requests per client address.")
+    VISITOR_RATE_LIMIT_PER_SECOND: float = Field(
+        default=2.0, gt=0, description="Sustained requests and WebSocket messages/s per visitor of a site."
+    )
+    VISITOR_RATE_LIMIT_BURST: int = Field(default=20, ge=1, description="Burst per visitor of a site.")
+    MAX_NUMBERED_VISITORS_PER_ADDRESS: int = Field(
+        default=5,
+        ge=1,
+        description="Visitors of one client address that may hold a pool number of one pool at once.",
+    )
+    MAX_NUMBERED_VISITORS_PER_NETWORK: int = Field(
+        default=20,
+        ge=1,
+        description="Visitors of one /24 (IPv4) or /64 (IPv6) that may hold a pool number of one pool at once.",
+    )
+    HEARTBEAT_SECONDS: int = Field(
+        default=15,
+        ge=1,
+        description="How often the script beats (answers say at most a third of the pool's lease).",
+    )
     TRACKER_SCRIPT_PATH: Path = Field(
         default=REPO_BUNDLE,
         description="The built tracker script served at GET /v1/tracker.js (tracker-script/dist in the repo).",

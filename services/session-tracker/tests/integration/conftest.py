@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,16 +39,32 @@ class Site:
     site_key: str
     pool_numbers: list[str]
     default_number: str
+    site_id: str = ""
+    auth: dict[str, str] | None = None
+    spare_numbers: tuple[str, ...] = ()  # valid numbers no test registered, for pool defaults
+
+    def configure(self, services: Services, path: str, changes: dict[str, object]) -> None:
+        """PATCH the site (`path` "") or its pool (`path` "/pool") through the allocator's admin API."""
+        url = f"{services.allocator.url}/v1/sites/{self.site_id}{path}"
+        changed = httpx.patch(url, json=changes, headers=self.auth)
+        assert changed.status_code == 200, changed.text
 
 
 @pytest.fixture(scope="module")
-def services(kafka_bootstrap: str, service_logs: Path) -> Iterator[Services]:
+def tracker_env() -> dict[str, str]:
+    """Extra settings of the module's services (a test module overrides this fixture to change them)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def services(kafka_bootstrap: str, service_logs: Path, tracker_env: dict[str, str]) -> Iterator[Services]:
     env = {
         "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
         "ADMIN_API_KEY": ADMIN_API_KEY,
         "DEFAULT_LEASE_SECONDS": "30",
         "EXPIRY_SWEEP_SECONDS": "0.5",
         "NUMBER_WAIT_SECONDS": "15",  # generous: the allocator may still be joining its group
+        **tracker_env,
     }
     allocator = start_service("number_allocator", env, service_logs)
     try:
@@ -61,16 +77,15 @@ def services(kafka_bootstrap: str, service_logs: Path) -> Iterator[Services]:
     allocator.stop()
 
 
-@pytest.fixture
-def site(services: Services) -> Site:
-    """A fresh tenant with one site, a default number and two pool numbers (made through the admin API)."""
+def make_site(services: Services, pool_size: int) -> Site:
+    """A fresh tenant with one site, a default number and `pool_size` pool numbers (via the admin API)."""
     url = services.allocator.url
     tenant = httpx.post(
         f"{url}/v1/tenants", json={"name": "agency"}, headers={"Authorization": f"Bearer {ADMIN_API_KEY}"}
     )
     assert tenant.status_code == 201, tenant.text
     auth = {"Authorization": f"Bearer {tenant.json()['api_key']}"}
-    business, default, *pool = unique_numbers(4)
+    business, default, spare_1, spare_2, *pool = unique_numbers(4 + pool_size)
     created = httpx.post(f"{url}/v1/sites", json={"name": "Shop", "business_number": business}, headers=auth)
     assert created.status_code == 201, created.text
     for number, role in [(default, "default"), *((n, "pool") for n in pool)]:
@@ -80,4 +95,18 @@ def site(services: Services) -> Site:
             headers=auth,
         )
         assert added.status_code == 201, added.text
-    return Site(created.json()["site_key"], pool, default)
+    return Site(
+        created.json()["site_key"], pool, default, created.json()["site_id"], auth, (spare_1, spare_2)
+    )
+
+
+@pytest.fixture
+def site(services: Services) -> Site:
+    """A fresh tenant with one site, a default number and two pool numbers."""
+    return make_site(services, 2)
+
+
+@pytest.fixture
+def site_factory(services: Services) -> Callable[[int], Site]:
+    """Make a fresh site with the given number of pool numbers."""
+    return lambda pool_size: make_site(services, pool_size)

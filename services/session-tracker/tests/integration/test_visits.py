@@ -12,6 +12,11 @@ import httpx
 if TYPE_CHECKING:
     from conftest import Services, Site
 
+# an ordinary browser: httpx's own user agent is (rightly) screened as a bot
+BROWSER = {
+    "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0"
+}
+
 
 def visit(
     services: Services, site: Site, visitor_id: str, url: str = "https://shop.example/?gclid=abc"
@@ -19,6 +24,7 @@ def visit(
     return httpx.post(
         f"{services.tracker.url}/v1/visits",
         json={"site_key": site.site_key, "visitor_id": visitor_id, "url": url},
+        headers=BROWSER,
         timeout=30,
     )
 
@@ -53,8 +59,9 @@ def test_a_heartbeat_is_accepted_and_reports_the_visitors_lease(services: Servic
     beat = httpx.post(
         f"{services.tracker.url}/v1/heartbeat",
         json={"site_key": site.site_key, "visitor_id": "visitor-hb", "visit_id": granted["visit_id"]},
+        headers=BROWSER,
     )
-    assert beat.status_code == 202, beat.text
+    assert beat.status_code == 200, beat.text
     assert beat.json()["number"] == granted["number"]
 
 
@@ -112,3 +119,21 @@ def test_a_leave_beacon_sent_as_text_plain_is_accepted_and_a_bad_one_names_the_f
     assert back.status_code == 200 and back.json()["number"] in site.pool_numbers, back.text
     refused = httpx.post(f"{services.tracker.url}/v1/leave", content=json.dumps({**beacon, "visit_id": ""}))
     assert refused.status_code == 422 and "visit_id" in refused.text
+
+
+def test_too_many_pages_seen_and_a_malformed_session_id_are_refused_naming_the_fields(
+    services: Services, site: Site
+) -> None:
+    refused = httpx.post(
+        f"{services.tracker.url}/v1/visits",
+        json={
+            "site_key": site.site_key,
+            "visitor_id": "v",
+            "url": "https://shop.example/",
+            "session_id": "not a session id!",
+            "pages_seen": [f"/p{i}" for i in range(51)],
+        },
+        headers=BROWSER,
+    )
+    assert refused.status_code == 422
+    assert {p["field"] for p in refused.json()["problems"]} == {"body.session_id", "body.pages_seen"}

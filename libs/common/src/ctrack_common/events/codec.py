@@ -28,6 +28,7 @@ EVENT_CLASSES: dict[str, type[Envelope]] = {
         models.PoolExhausted,
         models.VisitLeft,
         models.VisitPageViewed,
+        models.NumberRevealed,
         models.StaticNumberAssigned,
         models.CallStarted,
         models.CallStatusChanged,

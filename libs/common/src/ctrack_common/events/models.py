@@ -48,6 +48,8 @@ __all__ = [
     "LeaseRevokedPayload",
     "NumberConfigured",
     "NumberConfiguredPayload",
+    "NumberRevealed",
+    "NumberRevealedPayload",
     "NumberRole",
     "PoolConfigured",
     "PoolConfiguredPayload",
@@ -186,6 +188,21 @@ class VisitLeft(Envelope):
 
     event_type: Literal["VisitLeft"] = "VisitLeft"
     payload: VisitLeftPayload
+
+
+class NumberRevealedPayload(Payload):
+    visit_id: str
+    visitor_id: str
+    pool_id: str
+    number: E164 = Field(description="The number the click revealed (click-to-reveal sites).")
+    session_id: str | None = None
+
+
+class NumberRevealed(Envelope):
+    """A visitor clicked to reveal a masked phone number (click-to-reveal mode): a lead signal, no lease."""
+
+    event_type: Literal["NumberRevealed"] = "NumberRevealed"
+    payload: NumberRevealedPayload
 
 
 # --- leases -------------------------------------------------------------------------------------

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from confluent_kafka import KafkaError, Message, Producer
 
@@ -24,7 +25,7 @@ class PublishFailed(RuntimeError):
 class EventProducer:
     """Publishes events keyed as their topic declares; `wait=True` returns only once they are durable."""
 
-    def __init__(self, bootstrap_servers: str, client_id: str) -> None:
+    def __init__(self, bootstrap_servers: str, client_id: str, *, delivery_timeout_ms: int = 30000) -> None:
         self._producer = Producer(
             {
                 "bootstrap.servers": bootstrap_servers,
@@ -32,11 +33,13 @@ class EventProducer:
                 "enable.idempotence": True,
                 "acks": "all",
                 "linger.ms": 2,
-                "delivery.timeout.ms": 30000,
+                "delivery.timeout.ms": delivery_timeout_ms,
             }
         )
         self._lock = threading.Lock()
         self._failures: list[str] = []
+        self._poller: threading.Thread | None = None
+        self._closing = threading.Event()
 
     def publish(self, topic: Topic, key: str, event: Envelope, *, wait: bool = False) -> None:
         self.publish_many(topic, [(key, event)], wait=wait)
@@ -50,6 +53,33 @@ class EventProducer:
         if wait:
             self.flush()
 
+    async def publish_durably(self, topic: Topic, key: str, event: Envelope) -> None:
+        """Publish one event and return once the broker acknowledged it, without blocking the event loop.
+
+        Unlike `publish(wait=True)` (a flush that waits for everything in flight), each caller waits for
+        its own record only, so many concurrent requests share the producer's batches.
+        """
+        self._start_poller()
+        loop = asyncio.get_running_loop()
+        delivered: asyncio.Future[None] = loop.create_future()
+
+        def settle(reason: str | None) -> None:
+            if delivered.done():
+                return
+            if reason is None:
+                delivered.set_result(None)
+            else:
+                delivered.set_exception(PublishFailed(reason))
+
+        def on_delivery(err: KafkaError | None, msg: Message) -> None:
+            self._on_delivery(err, msg)
+            reason = None if err is None else f"{msg.topic()}: {err.str()}"
+            loop.call_soon_threadsafe(settle, reason)
+
+        self._produce(topic, key, encode(event), (), on_delivery)
+        EVENTS_PRODUCED.labels(topic.name, event.event_type).inc()
+        await delivered
+
     def produce_raw(
         self,
         topic: Topic,
@@ -57,15 +87,36 @@ class EventProducer:
         value: bytes | None,
         headers: Sequence[tuple[str, bytes]] = (),
     ) -> None:
+        self._produce(topic, key, value, headers, self._on_delivery)
+        self._producer.poll(0)
+
+    def _produce(
+        self,
+        topic: Topic,
+        key: str | bytes | None,
+        value: bytes | None,
+        headers: Sequence[tuple[str, bytes]],
+        on_delivery: Callable[[KafkaError | None, Message], None],
+    ) -> None:
         while True:
             try:
                 self._producer.produce(
-                    topic.name, value=value, key=key, headers=list(headers), on_delivery=self._on_delivery
+                    topic.name, value=value, key=key, headers=list(headers), on_delivery=on_delivery
                 )
-                break
+                return
             except BufferError:
                 self._producer.poll(0.1)  # local queue full: let deliveries drain, then retry
-        self._producer.poll(0)
+
+    def _start_poller(self) -> None:
+        # Delivery callbacks run inside poll(): one daemon thread serves them for `publish_durably`.
+        with self._lock:
+            if self._poller is None:
+                self._poller = threading.Thread(target=self._poll_forever, name="producer-poll", daemon=True)
+                self._poller.start()
+
+    def _poll_forever(self) -> None:
+        while not self._closing.is_set():
+            self._producer.poll(0.05)
 
     def flush(self, timeout: float = 30.0) -> None:
         """Wait until everything produced so far is acknowledged; raise if any record failed."""
@@ -85,6 +136,7 @@ class EventProducer:
         return True
 
     def close(self) -> None:
+        self._closing.set()
         self._producer.flush(10)
 
     def _on_delivery(self, err: KafkaError | None, msg: Message) -> None:

@@ -22,7 +22,10 @@ class RateLimit:
         self._lock = threading.Lock()
 
     def __call__(self, request: Request) -> None:
-        client = request.client.host if request.client else "unknown"
+        self.check(request.client.host if request.client else "unknown")
+
+    def check(self, client: str) -> None:
+        """Spend one token of `client` (any key: an address, a visitor id); 429 when none is left."""
         now = time.monotonic()
         with self._lock:
             tokens, last = self._buckets.pop(client, (self._burst, now))

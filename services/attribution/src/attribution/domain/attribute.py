@@ -1,31 +1,77 @@
-"""The attribution policy: which session made a call, how sure we are, and why."""
+"""The attribution policy: which session made a call, how it is classified, how sure we are, and why.
+
+It is split in two pure steps because the facts live in two places: `match`
+needs only the history of the called number (the first stage of the join, keyed
+by number); `finish` adds what the caller's other calls tell (first or repeat
+caller, touches, a returning visitor), which the second stage, keyed by caller,
+knows. `attribute` runs both for callers that have everything at hand.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta
 
-from attribution.domain.lease_history import LeaseHistory
-from ctrack_common.events import CallFacts, Classification, NumberRole, SessionSnapshot
+from pydantic import BaseModel, ConfigDict
 
-__all__ = ["Attribution", "CallerHistory", "KnownCall", "attribute"]
+from attribution.domain.confidence import ConfidenceModel, MatchEvidence, confidence
+from attribution.domain.lease_history import LeaseHistory, LeaseInterval
+from ctrack_common.events import (
+    CallFacts,
+    Classification,
+    NumberConfiguredPayload,
+    NumberRole,
+    SessionSnapshot,
+)
+
+__all__ = [
+    "Attribution",
+    "CallerContext",
+    "CallerHistory",
+    "KnownCall",
+    "NumberMatch",
+    "attribute",
+    "finish",
+    "match",
+]
 
 # A caller's calls to one tenant, as (started_at, call_id): the id breaks ties between simultaneous calls.
 CallerHistory = Collection[tuple[datetime, str]]
 
 NO_LEASE_AT_CALL_TIME = "no_lease_at_call_time"
 NUMBER_NEVER_LEASED = "number_never_leased"
+NUMBER_IN_QUARANTINE = "number_in_quarantine"
+NUMBER_NOT_IN_INVENTORY = "number_not_in_inventory"
+
+# Roles whose calls name no session: the classification says which tracking gap the call fell into.
+_ROLE_CLASSES = {
+    NumberRole.DEFAULT: Classification.DEFAULT_BEFORE_DISPLAY,
+    NumberRole.DEFAULT_BEFORE_DISPLAY: Classification.DEFAULT_BEFORE_DISPLAY,
+    NumberRole.DEFAULT_AFTER_RECLAIM: Classification.DEFAULT_AFTER_RECLAIM,
+    NumberRole.OVERFLOW: Classification.OVERFLOW,
+}
+_ROLE_REASONS = {
+    Classification.DEFAULT_BEFORE_DISPLAY: "called the site's default number, shown before a dynamic number",
+    Classification.DEFAULT_AFTER_RECLAIM: "called the number shown after an idle tab's number was taken back",
+    Classification.OVERFLOW: "called the overflow number, shown while the pool was exhausted",
+}
 
 
-@dataclass(frozen=True)
-class KnownCall:
-    """A call as the join knows it: the latest facts, whose it is, and the role its number had."""
+class KnownCall(BaseModel):
+    """A call as the join knows it: the latest facts, whose it is, and its number's configuration.
+
+    `number` is the number's `NumberConfigured` payload when the call was first seen (None: the number
+    is not in the tenant's inventory); `number_role` is its role (kept for callers that know only that).
+    """
+
+    model_config = ConfigDict(frozen=True)
 
     tenant_id: str
     site_id: str | None
     facts: CallFacts
     number_role: NumberRole | None = None
+    number: NumberConfiguredPayload | None = None
 
     @property
     def started_at(self) -> datetime:
@@ -35,10 +81,54 @@ class KnownCall:
     def order_key(self) -> tuple[datetime, str]:
         return (self.facts.started_at, self.facts.call_id)
 
+    @property
+    def role(self) -> NumberRole | None:
+        return self.number.role if self.number is not None else self.number_role
+
+    @property
+    def caller_key(self) -> str:
+        """Who the caller is for the tenant; a withheld number ('anonymous', '') is a caller of one call."""
+        if any(ch.isdigit() for ch in self.facts.caller_number):
+            return f"{self.tenant_id}:{self.facts.caller_number}"
+        return f"{self.tenant_id}:call:{self.facts.call_id}"
+
+
+class NumberMatch(BaseModel):
+    """The first stage's answer: what the called number's history and configuration say about a call."""
+
+    model_config = ConfigDict(frozen=True)
+
+    classification: Classification
+    unattributed_reason: str | None = None
+    reasons: tuple[str, ...] = ()
+    lease_id: str | None = None
+    visitor_id: str | None = None
+    visit_id: str | None = None
+    session: SessionSnapshot | None = None
+    site_id: str | None = None
+    channel: str | None = None
+    evidence: MatchEvidence | None = None
+
+    @property
+    def waits_for_grace(self) -> bool:
+        """No lease matched a pool number: a late lease event may still arrive, so the answer may wait."""
+        return self.classification is Classification.UNATTRIBUTED
+
 
 @dataclass(frozen=True)
-class Attribution:
+class CallerContext:
+    """What the caller's other calls to the tenant say about this one."""
+
+    first_time: bool = True
+    first_touch: SessionSnapshot | None = None
+    last_touch: SessionSnapshot | None = None
+    previous_visitor_id: str | None = None
+
+
+class Attribution(BaseModel):
     """The answer for one call, without the call facts (those change with status updates)."""
+
+    model_config = ConfigDict(frozen=True)
 
     classification: Classification
     confidence: float
@@ -50,59 +140,139 @@ class Attribution:
     visit_id: str | None = None
     session: SessionSnapshot | None = None
     site_id: str | None = None
+    channel: str | None = None
+    first_touch: SessionSnapshot | None = None
+    last_touch: SessionSnapshot | None = None
 
 
-def _first_time(call: KnownCall, caller_history: CallerHistory) -> bool:
-    return not any(key < call.order_key for key in caller_history)
+def _minutes(delta: timedelta) -> str:
+    return f"{delta.total_seconds() / 60:.1f} min"
 
 
-def attribute(call: KnownCall, history: LeaseHistory, caller_history: CallerHistory = ()) -> Attribution:
-    """Match `call` against the lease history of its number at the moment it started.
-
-    `caller_history` holds the caller's calls to the same tenant known so far; the
-    call is a first-time call when none of them started before it.
-    """
-    first_time = _first_time(call, caller_history)
-    if call.number_role is NumberRole.DEFAULT:
-        # Default numbers are shown before a dynamic number is displayed: no session can be named.
-        return Attribution(
-            classification=Classification.DEFAULT_BEFORE_DISPLAY,
-            confidence=0.0,
-            confidence_reasons=("called the site's default number, which is not leased to visitors",),
-            first_time_caller=first_time,
-            unattributed_reason="default_number",
-        )
-    holders = history.holding_at(call.tenant_id, call.started_at)
-    if not holders:
-        never = not history.leased_before(call.tenant_id, call.started_at)
-        reason = NUMBER_NEVER_LEASED if never else NO_LEASE_AT_CALL_TIME
-        return Attribution(
-            classification=Classification.UNATTRIBUTED,
-            confidence=0.0,
-            confidence_reasons=(
-                "number had never been leased when the call started"
-                if never
-                else "no visitor held the number when the call started",
-            ),
-            first_time_caller=first_time,
-            unattributed_reason=reason,
-        )
-    # The allocator never leases a number twice at once; if the log says otherwise, name the latest
-    # grant and say how unsure that is instead of hiding it.
-    lease = holders[-1]
-    if len(holders) == 1:
-        confidence, reasons = 1.0, ("number held by exactly one visitor at call start",)
-    else:
-        confidence = 1.0 / len(holders)
-        reasons = (f"number held by {len(holders)} visitors at call start; the latest grant was chosen",)
-    return Attribution(
+def _lease_match(call: KnownCall, history: LeaseHistory, holders: list[LeaseInterval]) -> NumberMatch:
+    moment = call.started_at
+    live = [i for i in holders if i.live_at(moment)]
+    # A live lease beats another visitor's hold; among equals the latest grant is named (the allocator
+    # never leases a number twice at once; if the log says otherwise, the evidence says so).
+    candidates = live or holders
+    lease = candidates[-1]
+    day_start = datetime.combine(moment.date(), time(), tzinfo=moment.tzinfo)
+    in_hold = not live
+    evidence = MatchEvidence(
+        in_hold=in_hold,
+        hold_elapsed_seconds=(moment - lease.end).total_seconds() if in_hold else 0.0,
+        hold_seconds=(lease.match_end - lease.end).total_seconds() if in_hold else 0.0,
+        visitors_that_day=max(1, len(history.visitors_between(call.tenant_id, day_start, moment))),
+        concurrent_holders=len(candidates),
+    )
+    return NumberMatch(
         classification=Classification.DYNAMIC,
-        confidence=confidence,
-        confidence_reasons=reasons,
-        first_time_caller=first_time,
         lease_id=lease.lease_id,
         visitor_id=lease.visitor_id,
         visit_id=lease.visit_id,
-        session=lease.snapshot_at(call.started_at),
+        session=lease.snapshot_at(moment),
         site_id=lease.site_id,
+        evidence=evidence,
     )
+
+
+def _no_lease(call: KnownCall, history: LeaseHistory) -> NumberMatch:
+    moment = call.started_at
+    available_from = call.number.available_from if call.number is not None else None
+    if available_from is not None and available_from > moment:
+        reason, text = (
+            NUMBER_IN_QUARANTINE,
+            (f"number was in quarantine until {_minutes(available_from - moment)} after the call started"),
+        )
+    elif call.number is None and call.number_role is None:
+        reason, text = NUMBER_NOT_IN_INVENTORY, "number is not in the tenant's inventory"
+    elif not history.leased_before(call.tenant_id, moment):
+        reason, text = NUMBER_NEVER_LEASED, "number had never been leased when the call started"
+    else:
+        last_end = history.last_match_end_before(call.tenant_id, moment)
+        reason = NO_LEASE_AT_CALL_TIME
+        text = (
+            f"no visitor held the number: the last hold ended {_minutes(moment - last_end)} before the call"
+            if last_end is not None
+            else "no visitor held the number when the call started"
+        )
+    return NumberMatch(
+        classification=Classification.UNATTRIBUTED, unattributed_reason=reason, reasons=(text,)
+    )
+
+
+def match(call: KnownCall, history: LeaseHistory) -> NumberMatch:
+    """What the number says about `call`: its role, else the lease whose [grant, end + hold) contains the start.
+
+    A blocked caller wins over everything: the classification is `blocked`, and the
+    session is still matched for the record.
+    """
+    role = call.role
+    if role is NumberRole.STATIC:
+        channel = call.number.channel if call.number is not None else None
+        found = NumberMatch(
+            classification=Classification.STATIC,
+            channel=channel,
+            site_id=call.number.site_id if call.number is not None else None,
+            reasons=(f"called the static number of channel {channel or 'unnamed'}",),
+        )
+    elif role in _ROLE_CLASSES:
+        classification = _ROLE_CLASSES[role]
+        found = NumberMatch(
+            classification=classification,
+            unattributed_reason=classification.value,
+            reasons=(_ROLE_REASONS[classification],),
+        )
+    else:
+        holders = history.holding_at(call.tenant_id, call.started_at)
+        found = _lease_match(call, history, holders) if holders else _no_lease(call, history)
+    if call.facts.blocked:
+        reason = f"caller is on the tenant's block list ({call.facts.block_reason or 'blocked'})"
+        return found.model_copy(
+            update={"classification": Classification.BLOCKED, "reasons": (reason, *found.reasons)}
+        )
+    return found
+
+
+def finish(found: NumberMatch, caller: CallerContext, model: ConfidenceModel) -> Attribution:
+    """The full answer: the number's match, the caller's context and the confidence with its reasons."""
+    if found.evidence is not None and found.classification is Classification.DYNAMIC:
+        returning = caller.previous_visitor_id is not None and caller.previous_visitor_id == found.visitor_id
+        value, reasons = confidence(model, found.evidence, returning_visitor=returning)
+    elif found.classification is Classification.STATIC:
+        value, reasons = model.static, found.reasons
+    else:
+        value, reasons = 0.0, found.reasons
+    return Attribution(
+        classification=found.classification,
+        confidence=value,
+        confidence_reasons=reasons,
+        first_time_caller=caller.first_time,
+        unattributed_reason=found.unattributed_reason,
+        lease_id=found.lease_id,
+        visitor_id=found.visitor_id,
+        visit_id=found.visit_id,
+        session=found.session,
+        site_id=found.site_id,
+        channel=found.channel,
+        first_touch=caller.first_touch,
+        last_touch=caller.last_touch,
+    )
+
+
+def attribute(
+    call: KnownCall,
+    history: LeaseHistory,
+    caller_history: CallerHistory = (),
+    *,
+    model: ConfidenceModel | None = None,
+    caller: CallerContext | None = None,
+) -> Attribution:
+    """Match `call` against the lease history of its number at the moment it started.
+
+    `caller_history` holds the caller's calls to the same tenant known so far; the call is a
+    first-time call when none of them started before it. `caller` overrides that with the
+    full context (touches, previous visitor) when the caller's calls are known.
+    """
+    context = caller or CallerContext(first_time=not any(key < call.order_key for key in caller_history))
+    return finish(match(call, history), context, model or ConfidenceModel())

@@ -1,62 +1,111 @@
-"""The join state of one partition: lease histories and calls of its numbers, and the answers given.
+"""The whole join in one process: stage one (by number) feeding stage two (by caller) in memory.
 
-Each call or lease event may change the answer for some known calls; only a
-changed answer produces a new version, so duplicates and replays emit nothing
-new. Lateness follows Kafka Streams' stream time: the latest event time seen
-on the partition. A call that started more than `grace` before stream time is
-closed: lease facts no longer change its attribution (status updates still
-produce a version carrying the latest call facts).
+This is what the unit timelines, `ctrack replay` and any single-process user
+drive; the service runs the same two stages as two faust agents with an
+internal topic between them (see `stages.py`). Only versions that changed an
+answer are returned: re-sent repeats are the runtime's concern.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterator, MutableMapping
 from datetime import datetime, timedelta
+from typing import TypeVar
 
-from attribution.domain.attribute import Attribution, KnownCall, attribute
-from attribution.domain.lease_history import LeaseEvent, LeaseHistory
-from ctrack_common.events import CallFacts, NumberRole
+from attribution.domain.confidence import ConfidenceModel
+from attribution.domain.lease_history import LeaseEvent
+from attribution.domain.stages import (
+    DEFAULT_RETENTION,
+    AttributedCallVersion,
+    CallerStage,
+    CallerState,
+    NumberAnswer,
+    NumberStage,
+    NumberState,
+    PartitionClock,
+)
+from ctrack_common.events import CallFacts, NumberConfiguredPayload, NumberRole
 
 __all__ = ["AttributedCallVersion", "PartitionJoin"]
 
-
-@dataclass(frozen=True)
-class AttributedCallVersion:
-    """One revision of the answer for a call: the call as known then, and its attribution."""
-
-    call_id: str
-    call: KnownCall
-    version: int
-    attribution: Attribution
+V = TypeVar("V")
+_ABSENT = object()
 
 
-def _caller_identity(call: KnownCall) -> tuple[str, str] | None:
-    # Withheld numbers ("anonymous", "") are not one caller: they never make each other repeat callers.
-    if not any(ch.isdigit() for ch in call.facts.caller_number):
-        return None
-    return (call.tenant_id, call.facts.caller_number)
+class _Journal(MutableMapping[str, V]):
+    """A dict that, once checkpointed, remembers the first value each key had so it can be put back."""
+
+    def __init__(self) -> None:
+        self._data: dict[str, V] = {}
+        self._saved: dict[str, object] | None = None
+
+    def checkpoint(self) -> None:
+        self._saved = {}
+
+    def rollback(self) -> None:
+        for key, value in (self._saved or {}).items():
+            if value is _ABSENT:
+                self._data.pop(key, None)
+            else:
+                self._data[key] = value  # type: ignore[assignment]
+        self._saved = {}
+
+    def __getitem__(self, key: str) -> V:
+        value = self._data[key]
+        if self._saved is not None and key not in self._saved:
+            # States are mutated in place before they are written back: keep a deep copy of the original.
+            self._saved[key] = _copy(value)
+        return value
+
+    def __setitem__(self, key: str, value: V) -> None:
+        if self._saved is not None and key not in self._saved:
+            self._saved[key] = _ABSENT
+        self._data[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        self[key]
+        del self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+def _copy(value: object) -> object:
+    if isinstance(value, NumberState):
+        return NumberState.from_json(value.to_json())
+    if isinstance(value, PartitionClock | CallerState):
+        return value.model_copy(deep=True)
+    return value
 
 
 class PartitionJoin:
-    """Joins the calls of one partition with the lease histories of the same partition."""
+    """Joins calls with the lease histories of their numbers, and callers with their other calls."""
 
-    def __init__(self, grace: timedelta) -> None:
-        self._grace = grace
-        self._histories: dict[str, LeaseHistory] = {}
-        self._calls: dict[str, KnownCall] = {}
-        self._calls_by_number: dict[str, set[str]] = {}
-        self._calls_by_caller: dict[tuple[str, str], set[str]] = {}
-        self._answers: dict[str, AttributedCallVersion] = {}
-        self._replaced: dict[str, AttributedCallVersion | None] = {}
-        self.stream_time: datetime | None = None
+    def __init__(
+        self,
+        grace: timedelta,
+        *,
+        retention: timedelta = DEFAULT_RETENTION,
+        model: ConfidenceModel | None = None,
+    ) -> None:
+        self._numbers: _Journal[NumberState] = _Journal()
+        self._clocks: _Journal[PartitionClock] = _Journal()
+        self._callers: _Journal[CallerState] = _Journal()
+        self.numbers = NumberStage(
+            grace=grace, retention=retention, numbers=self._numbers, clocks=self._clocks
+        )
+        self.callers = CallerStage(model=model or ConfidenceModel(), callers=self._callers)
+
+    @property
+    def stream_time(self) -> datetime | None:
+        return self.numbers.stream_time("0")
 
     def on_lease(self, event: LeaseEvent) -> list[AttributedCallVersion]:
-        """Fold a lease event into its number's history and revise the calls it may concern."""
-        self._advance(event.occurred_at)
-        number = event.payload.number
-        self._histories.setdefault(number, LeaseHistory()).apply(event)
-        return self._revise(self._calls_by_number.get(number, set()))
+        """Fold a lease event into its number's history; the versions of the calls it changed."""
+        return self._finish(self.numbers.on_lease(event))
 
     def on_call(
         self,
@@ -65,81 +114,33 @@ class PartitionJoin:
         site_id: str | None,
         occurred_at: datetime,
         facts: CallFacts,
-        number_role: NumberRole | None,
+        number_role: NumberRole | None = None,
+        number_config: NumberConfiguredPayload | None = None,
     ) -> list[AttributedCallVersion]:
-        """Take the latest facts of a call (by provider sequence number) and revise what they touch."""
-        self._advance(occurred_at)
-        known = self._calls.get(facts.call_id)
-        if known is None or facts.sequence_number >= known.facts.sequence_number:
-            # The role is the one the number had when the call was first seen, so replays agree.
-            role = known.number_role if known is not None else number_role
-            self._remember(KnownCall(tenant_id, known.site_id if known else site_id, facts, role), known)
-        call = self._calls[facts.call_id]
-        affected = {facts.call_id}
-        identity = _caller_identity(call)
-        if identity is not None:
-            affected |= self._calls_by_caller[identity]  # their first-time-caller flag may flip
-        return self._revise(affected)
+        """Take the latest facts of a call; the versions of the calls they changed."""
+        return self._finish(
+            self.numbers.on_call(
+                tenant_id=tenant_id,
+                site_id=site_id,
+                occurred_at=occurred_at,
+                facts=facts,
+                number_role=number_role,
+                number_config=number_config,
+            )
+        )
 
     def checkpoint(self) -> None:
-        """Start recording the answers replaced from now on, so they can be put back."""
-        self._replaced = {}
+        """Start recording the state replaced from now on, so it can be put back."""
+        for journal in (self._numbers, self._clocks, self._callers):
+            journal.checkpoint()
 
     def rollback(self) -> None:
-        """Put back the answers replaced since the checkpoint: their new versions could not be published.
+        """Put back the state as it was at the checkpoint: its new versions could not be published.
 
-        The facts stay folded in (folding is idempotent), so reprocessing the same
-        events computes the same versions again, with the same event ids.
+        Reprocessing the same events then computes the same versions again, with the same event ids.
         """
-        for call_id, answer in self._replaced.items():
-            if answer is None:
-                self._answers.pop(call_id, None)
-            else:
-                self._answers[call_id] = answer
-        self._replaced = {}
+        for journal in (self._numbers, self._clocks, self._callers):
+            journal.rollback()
 
-    def _advance(self, moment: datetime) -> None:
-        if self.stream_time is None or moment > self.stream_time:
-            self.stream_time = moment
-
-    def _closed(self, call: KnownCall) -> bool:
-        return self.stream_time is not None and call.started_at < self.stream_time - self._grace
-
-    def _remember(self, call: KnownCall, previous: KnownCall | None) -> None:
-        call_id = call.facts.call_id
-        if previous is not None:
-            self._calls_by_number[previous.facts.tracking_number].discard(call_id)
-            old_identity = _caller_identity(previous)
-            if old_identity is not None:
-                self._calls_by_caller[old_identity].discard(call_id)
-        self._calls[call_id] = call
-        self._calls_by_number.setdefault(call.facts.tracking_number, set()).add(call_id)
-        identity = _caller_identity(call)
-        if identity is not None:
-            self._calls_by_caller.setdefault(identity, set()).add(call_id)
-
-    def _caller_history(self, call: KnownCall) -> list[tuple[datetime, str]]:
-        identity = _caller_identity(call)
-        if identity is None:
-            return []
-        return [self._calls[c].order_key for c in self._calls_by_caller[identity] if c != call.facts.call_id]
-
-    def _revise(self, call_ids: Iterable[str]) -> list[AttributedCallVersion]:
-        revised = []
-        for call_id in sorted(call_ids, key=lambda c: self._calls[c].order_key):
-            call = self._calls[call_id]
-            previous = self._answers.get(call_id)
-            if previous is not None and self._closed(call):
-                attribution = previous.attribution
-            else:
-                history = self._histories.get(call.facts.tracking_number) or LeaseHistory()
-                attribution = attribute(call, history, self._caller_history(call))
-            if previous is not None and previous.call == call and previous.attribution == attribution:
-                continue
-            answer = AttributedCallVersion(
-                call_id, call, previous.version + 1 if previous else 1, attribution
-            )
-            self._replaced.setdefault(call_id, previous)
-            self._answers[call_id] = answer
-            revised.append(answer)
-        return revised
+    def _finish(self, answers: list[NumberAnswer]) -> list[AttributedCallVersion]:
+        return [out.version for answer in answers for out in self.callers.on_answer(answer) if out.fresh]

@@ -2,7 +2,10 @@
 
 The history is a fold over the number's lease events that does not depend on
 the order they arrive in, and ignores duplicates (same event id), because the
-join sees them after a re-key and replays them on every partition assignment.
+join sees them after a re-key and again after every restart. A lease matches
+calls over the half-open interval [granted_at, hold_until): `end` is the first
+of release, expiry or revoke, and the hold after it (kept for the last holder)
+ends at the `hold_until` that ending carries (no hold: `end`).
 """
 
 from __future__ import annotations
@@ -29,10 +32,11 @@ LEASE_ENDINGS = (LeaseExpired, LeaseReleased, LeaseRevoked)
 
 @dataclass(frozen=True)
 class LeaseInterval:
-    """One lease as a half-open interval [granted_at, end) with the snapshots in force over time.
+    """One lease as a half-open interval [granted_at, hold_until) with the snapshots in force over time.
 
-    `end` is the time the lease ended (the first of expiry, release or revoke) once it ended, otherwise the latest `expires_at`
-    seen (renewals extend it). `snapshots` is sorted by the time each took effect.
+    `end` is the time the lease ended (the first of expiry, release or revoke) once it ended, otherwise
+    the latest `expires_at` seen (renewals extend it). `hold_until` is the end of the hold that followed
+    (never before `end`). `snapshots` is sorted by the time each took effect.
     """
 
     lease_id: str
@@ -44,8 +48,18 @@ class LeaseInterval:
     end: datetime
     ended: bool
     snapshots: tuple[tuple[datetime, SessionSnapshot], ...]
+    hold_until: datetime | None = None
+
+    @property
+    def match_end(self) -> datetime:
+        """The end of the matching interval: the hold's end, or the lease's when there was no hold."""
+        return self.end if self.hold_until is None or self.hold_until < self.end else self.hold_until
 
     def contains(self, moment: datetime) -> bool:
+        return self.granted_at <= moment < self.match_end
+
+    def live_at(self, moment: datetime) -> bool:
+        """The lease itself (not its hold) was in force at `moment`."""
         return self.granted_at <= moment < self.end
 
     def snapshot_at(self, moment: datetime) -> SessionSnapshot:
@@ -69,6 +83,8 @@ def _interval(events: list[LeaseEvent]) -> LeaseInterval | None:
     start = min(e.occurred_at for e in grants) if grants else min(e.occurred_at for e in renewals)
     ended = bool(expiries)
     end = min(e.occurred_at for e in expiries) if ended else max(e.payload.expires_at for e in holders)
+    # The ending that came first decides the hold; ties broken by event id so the fold stays order-free.
+    first_ending = min(expiries, key=lambda e: (e.occurred_at, str(e.event_id))) if ended else None
     ordered = sorted(holders, key=lambda e: (e.occurred_at, isinstance(e, LeaseRenewed), str(e.event_id)))
     latest = ordered[-1]
     return LeaseInterval(
@@ -81,6 +97,7 @@ def _interval(events: list[LeaseEvent]) -> LeaseInterval | None:
         end=end,
         ended=ended,
         snapshots=tuple((e.occurred_at, e.payload.session) for e in ordered),
+        hold_until=first_ending.payload.hold_until if first_ending is not None else None,
     )
 
 
@@ -112,8 +129,35 @@ class LeaseHistory:
             key=lambda i: (i.granted_at, i.lease_id),
         )
 
+    def events(self) -> list[LeaseEvent]:
+        """Every distinct event folded in, in a stable order (what the join's state stores)."""
+        return sorted(
+            (e for events in self._events_by_lease.values() for e in events),
+            key=lambda e: (e.occurred_at, str(e.event_id)),
+        )
+
     def holding_at(self, tenant_id: str, moment: datetime) -> list[LeaseInterval]:
+        """Leases whose interval (hold included) contains `moment`, in grant order."""
         return [i for i in self.intervals(tenant_id) if i.contains(moment)]
 
     def leased_before(self, tenant_id: str, moment: datetime) -> bool:
         return any(i.granted_at <= moment for i in self.intervals(tenant_id))
+
+    def last_match_end_before(self, tenant_id: str, moment: datetime) -> datetime | None:
+        """When the latest interval that ended at or before `moment` stopped matching (its hold's end)."""
+        ends = [i.match_end for i in self.intervals(tenant_id) if i.match_end <= moment]
+        return max(ends) if ends else None
+
+    def visitors_between(self, tenant_id: str, start: datetime, moment: datetime) -> set[str]:
+        """Distinct visitors whose interval overlapped [start, moment]: facts before the call only."""
+        return {
+            i.visitor_id for i in self.intervals(tenant_id) if i.granted_at <= moment and i.match_end > start
+        }
+
+    def prune(self, before: datetime) -> None:
+        """Forget the leases that stopped matching before `before` (retention)."""
+        for lease_id, interval in list(self._intervals.items()):
+            if interval.match_end < before:
+                for event in self._events_by_lease.pop(lease_id, []):
+                    self._seen.discard(event.event_id)
+                del self._intervals[lease_id]

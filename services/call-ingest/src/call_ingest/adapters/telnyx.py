@@ -27,6 +27,7 @@ __all__ = [
     "SignatureRejected",
     "TelnyxEvent",
     "TelnyxPayload",
+    "client_state_caller",
     "client_state_number",
     "verify",
 ]
@@ -92,13 +93,22 @@ class TelnyxEvent(_Model):
     data: TelnyxData
 
 
-def client_state_number(client_state: str | None) -> str | None:
-    """The tracking number we put in `client_state` (base64 JSON {"tracking_number": ...}) when forwarding."""
+def _client_state_field(client_state: str | None, name: str) -> str | None:
     if not client_state:
         return None
     try:
         state: Any = json.loads(base64.b64decode(client_state, validate=True))
     except (binascii.Error, ValueError):
         return None
-    number = state.get("tracking_number") if isinstance(state, dict) else None
-    return number if isinstance(number, str) else None
+    value = state.get(name) if isinstance(state, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def client_state_number(client_state: str | None) -> str | None:
+    """The tracking number we put in `client_state` (base64 JSON {"tracking_number": ...}) when forwarding."""
+    return _client_state_field(client_state, "tracking_number")
+
+
+def client_state_caller(client_state: str | None) -> str | None:
+    """The original caller we put in `client_state` when forwarding (the forwarded leg's `from` may differ)."""
+    return _client_state_field(client_state, "caller_number") or None

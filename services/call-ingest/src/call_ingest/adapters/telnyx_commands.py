@@ -1,11 +1,12 @@
 """Telnyx Call Control commands: the routing answer for Telnyx is a `transfer` command.
 
     POST {api}/calls/{call_control_id}/actions/transfer   Authorization: Bearer <API key>
-    {"to": business, "client_state": base64(JSON {"tracking_number"}), "command_id": <event id>}
+    {"to": business, "client_state": base64(JSON {"tracking_number", "caller_number"}), "command_id": <event id>}
 
 `command_id` makes Telnyx drop a repeat of the same command within 60 s (a redelivered
 call.initiated); `client_state` comes back on the forwarded leg's webhooks, so they can be keyed by
-the tracking number.
+the tracking number and name the original caller (the forwarded leg's own `from` may be a caller id
+Telnyx or the account set).
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ class TelnyxCommandFailed(Exception):
     """Telnyx did not accept the command (network error, timeout or non-2xx)."""
 
 
-def tracking_client_state(tracking_number: str) -> str:
-    return base64.b64encode(json.dumps({"tracking_number": tracking_number}).encode()).decode()
+def tracking_client_state(tracking_number: str, caller_number: str = "") -> str:
+    state = {"tracking_number": tracking_number, "caller_number": caller_number}
+    return base64.b64encode(json.dumps(state).encode()).decode()
 
 
 class TelnyxCommands:
@@ -45,11 +47,18 @@ class TelnyxCommands:
         return bool(self._api_key)
 
     async def transfer(
-        self, *, call_control_id: str, to: str, tracking_number: str, command_id: str, record: bool = False
+        self,
+        *,
+        call_control_id: str,
+        to: str,
+        tracking_number: str,
+        command_id: str,
+        caller_number: str = "",
+        record: bool = False,
     ) -> None:
         body: dict[str, str] = {
             "to": to,
-            "client_state": tracking_client_state(tracking_number),
+            "client_state": tracking_client_state(tracking_number, caller_number),
             "command_id": command_id,
         }
         if record:

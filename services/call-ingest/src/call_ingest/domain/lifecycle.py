@@ -19,6 +19,10 @@ sit above Twilio's status-callback SequenceNumbers, 0-3 for one leg).
 it lies more than the skew tolerance in the future of our receipt (a provider clock running
 ahead): then the receipt time is used. Same rule for each event's own time.
 
+**Blocked callers** (the tenant's block list): every event of the call carries `blocked` and the
+list's reason (`flagged`); the event id does not change, the fact is the same, annotated. The
+call is still forwarded: a number blocked by mistake must not cost the business a customer.
+
 **Answered or missed** is the forwarded leg's outcome (see the provider tables below), never the
 inbound leg's: the caller's leg is "answered" by the provider as soon as it is bridged to us.
 """
@@ -47,9 +51,11 @@ __all__ = [
     "LifecycleEvent",
     "Stage",
     "event_for",
+    "flagged",
     "outcome_of_telnyx_hangup",
     "outcome_of_twilio_dial",
     "outcome_of_zadarma_disposition",
+    "ring_and_talk",
     "trusted_time",
 ]
 
@@ -157,6 +163,42 @@ def event_for(
                 ),
                 **envelope,
             )
+
+
+def flagged(event: LifecycleEvent, block_reason: str | None) -> LifecycleEvent:
+    """`event` marked as a call from a blocked caller (unchanged when `block_reason` is None)."""
+    if block_reason is None:
+        return event
+    payload = event.payload.model_copy(update={"blocked": True, "block_reason": block_reason})
+    return event.model_copy(update={"payload": payload})
+
+
+def _seconds(start: datetime, end: datetime) -> int:
+    return max(0, round((end - start).total_seconds()))
+
+
+def ring_and_talk(
+    *,
+    initiated: datetime | None,
+    answered: datetime | None,
+    bridged: datetime | None,
+    ended: datetime | None,
+    outcome: CallOutcome | None = None,
+) -> tuple[int | None, int | None]:
+    """Ring and talk seconds from the moments of a call (None: not known from what we were told).
+
+    ring = first of answered/bridged - initiated; a call that ended unanswered rang until it ended.
+    talk = ended - bridged (else answered); 0 for a call that ended unanswered.
+    """
+    connected = min((m for m in (answered, bridged) if m is not None), default=None)
+    unanswered_end = ended is not None and connected is None and outcome not in (None, CallOutcome.ANSWERED)
+    until = ended if unanswered_end else connected
+    ring = _seconds(initiated, until) if initiated is not None and until is not None else None
+    if unanswered_end:
+        return ring, 0
+    talk_from = bridged or connected
+    talk = _seconds(talk_from, ended) if talk_from is not None and ended is not None else None
+    return ring, talk
 
 
 # --- the forwarded leg's outcome, per provider ------------------------------------------------

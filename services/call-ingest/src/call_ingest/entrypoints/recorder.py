@@ -11,10 +11,11 @@ from starlette.concurrency import run_in_threadpool
 
 from call_ingest.adapters.calls_publisher import CallEventSink
 from call_ingest.adapters.rejection import SignatureRejected
-from call_ingest.domain.lifecycle import CallObservation, event_for
+from call_ingest.domain.lifecycle import CallObservation, LifecycleEvent, event_for, flagged
 from call_ingest.domain.routing import CallOwner, NotOurs, Route, owner_of, route_call
-from call_ingest.metrics import ROUTING_SECONDS, WEBHOOKS
+from call_ingest.metrics import BLOCKED_CALL_EVENTS, ROUTING_SECONDS, WEBHOOKS
 from ctrack_common.config_view import ConfigView
+from ctrack_common.events import CallStarted
 from ctrack_common.logging import get_logger
 from ctrack_common.messaging import PublishFailed
 from ctrack_common.web import json_error
@@ -43,10 +44,8 @@ class CallRecorder:
         config: ConfigView,
         publisher: CallEventSink,
         skew: timedelta,
-        recorded_sites: frozenset[str] = frozenset(),
         lookup_grace: float = 0.0,
     ) -> None:
-        self._recorded_sites = recorded_sites
         self._lookup_grace = lookup_grace
         self._config = config
         self._publisher = publisher
@@ -71,8 +70,9 @@ class CallRecorder:
         return route
 
     def records_audio(self, owner: CallOwner) -> bool:
-        """Whether the site's calls are recorded (audio), per RECORDED_SITE_IDS."""
-        return owner.site_id is not None and owner.site_id in self._recorded_sites
+        """Whether the site records its forwarded calls (`SiteConfigured.record_calls`)."""
+        site = self._config.site(owner.tenant_id, owner.site_id) if owner.site_id is not None else None
+        return site is not None and site.payload.record_calls
 
     def resolve(self, *candidates: str | None) -> tuple[str, CallOwner] | None:
         """The first candidate that is a number in some tenant's inventory, and who owns its calls."""
@@ -86,13 +86,29 @@ class CallRecorder:
 
     async def record(self, observation: CallObservation, owner: CallOwner) -> bool:
         """True once the broker acknowledged the event; False (logged) when it could not confirm."""
-        event = event_for(observation, owner, datetime.now(UTC), self._skew)
+        return await self.publish(event_for(observation, owner, datetime.now(UTC), self._skew))
+
+    async def publish(self, event: LifecycleEvent) -> bool:
+        """Flag a blocked caller's event, then publish it; False (logged) when the broker did not confirm."""
+        facts = event.payload
+        block = self._config.blocked_caller(event.tenant_id, facts.caller_number)
+        if block is not None:
+            event = flagged(event, block.payload.reason)
+            BLOCKED_CALL_EVENTS.labels(facts.provider).inc()
+            if isinstance(event, CallStarted):
+                log.info(
+                    "call_from_blocked_caller",
+                    provider=facts.provider,
+                    call_id=facts.call_id,
+                    tenant_id=event.tenant_id,
+                    reason=block.payload.reason,
+                )
         try:
             await run_in_threadpool(self._publisher.publish, event)
         except PublishFailed as exc:
             log.error(
                 "call_event_not_acknowledged",
-                provider=observation.provider,
+                provider=facts.provider,
                 event_type=event.event_type,
                 error=str(exc),
             )

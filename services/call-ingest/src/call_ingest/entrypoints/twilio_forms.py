@@ -19,6 +19,7 @@ from ctrack_common.events import E164, CallStatus
 
 __all__ = [
     "DialActionForm",
+    "RecordingStatusForm",
     "StatusCallbackForm",
     "VoiceWebhookForm",
     "parse_form",
@@ -130,6 +131,34 @@ class DialActionForm(_TwilioForm):
             recording_url=self.RecordingUrl,
         )
         return [ended, recording]
+
+
+class RecordingStatusForm(_TwilioForm):
+    """Twilio's RecordingStatusCallback for a `<Dial record>`: `CallSid` is the caller's (parent) call."""
+
+    CallSid: str = Field(min_length=1)
+    RecordingSid: str = Field(min_length=1)
+    RecordingUrl: str | None = None
+    RecordingStatus: str = Field(pattern=r"^(in-progress|completed|absent|failed)$")
+    RecordingDuration: int | None = Field(default=None, ge=0)
+    ErrorCode: str | None = None
+
+    def observation(
+        self, tracking_number: str, started_at: datetime | None, caller_number: str
+    ) -> CallObservation | None:
+        """The recording is available once `completed` (with its URL); other statuses announce nothing."""
+        if self.RecordingStatus != "completed" or not self.RecordingUrl:
+            return None
+        return CallObservation(
+            PROVIDER,
+            self.CallSid,
+            Stage.RECORDING,
+            caller_number,
+            tracking_number,
+            started_at,
+            recording_id=self.RecordingSid,
+            recording_url=self.RecordingUrl,
+        )
 
 
 def _invalid(exc: ValidationError, *loc: str) -> RequestValidationError:

@@ -10,17 +10,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from fastapi import APIRouter, Request, Response
-from starlette.concurrency import run_in_threadpool
+from fastapi import APIRouter, HTTPException, Request, Response
 
 from call_ingest.adapters.calls_publisher import CallEventSink
 from call_ingest.adapters.twilio_signature import SIGNATURE_HEADER, signature_matches
 from call_ingest.adapters.twiml import (
     DIAL_ACTION_PATH,
+    RECORDING_PATH,
     STATUS_PATH,
     dial_action_url,
     empty_response,
     forward_call,
+    recording_callback_url,
     reject_call,
     status_callback_url,
 )
@@ -30,6 +31,7 @@ from call_ingest.entrypoints.recorder import CallRecorder
 from call_ingest.entrypoints.twilio_forms import (
     PROVIDER,
     DialActionForm,
+    RecordingStatusForm,
     StatusCallbackForm,
     VoiceWebhookForm,
     parse_form,
@@ -40,7 +42,6 @@ from call_ingest.metrics import WEBHOOKS
 from ctrack_common.config_view import ConfigView
 from ctrack_common.events import CallStarted, CallStatusChanged
 from ctrack_common.logging import get_logger
-from ctrack_common.messaging import PublishFailed
 from ctrack_common.web import json_error
 
 __all__ = ["VOICE_PATH", "TwilioWebhooks"]
@@ -48,6 +49,7 @@ __all__ = ["VOICE_PATH", "TwilioWebhooks"]
 log = get_logger(__name__)
 
 VOICE_PATH = "/v1/telephony/twilio/voice"
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 _E164_PREFIX = "+"
 
 
@@ -70,15 +72,10 @@ class TwilioWebhooks:
         config: ConfigView,
         publisher: CallEventSink,
         skew: timedelta = timedelta(seconds=120),
-        recorded_sites: frozenset[str] = frozenset(),
         lookup_grace: float = 0.0,
     ):
         self._recorder = CallRecorder(
-            config=config,
-            publisher=publisher,
-            skew=skew,
-            recorded_sites=recorded_sites,
-            lookup_grace=lookup_grace,
+            config=config, publisher=publisher, skew=skew, lookup_grace=lookup_grace
         )
         self._auth_token = auth_token
         self._base_url = public_base_url
@@ -95,6 +92,12 @@ class TwilioWebhooks:
         )
         router.add_api_route(
             DIAL_ACTION_PATH, self.dial, methods=["POST"], summary="Twilio <Dial> action: the call's outcome"
+        )
+        router.add_api_route(
+            RECORDING_PATH,
+            self.recording,
+            methods=["POST"],
+            summary="Twilio RecordingStatusCallback: the call's recording is available",
         )
         return router
 
@@ -132,6 +135,9 @@ class TwilioWebhooks:
                 status_callback=status_callback_url(self._base_url, call.tracking_number, started_ms),
                 action=dial_action_url(self._base_url, call.tracking_number, started_ms),
                 record=self._recorder.records_audio(route.owner),
+                recording_callback=recording_callback_url(
+                    self._base_url, call.tracking_number, started_ms, call.caller_number
+                ),
             )
         )
 
@@ -179,7 +185,49 @@ class TwilioWebhooks:
         _count("dial", "recorded")
         return _twiml(empty_response())
 
+    async def recording(self, request: Request) -> Response:
+        """A `<Dial record>` recording's status; `completed` announces it (same event id as the Dial
+        action's RecordingUrl for the same RecordingSid, so consumers keep one)."""
+        params = await self._form(request)
+        rejection = self._check_signature(request, RECORDING_PATH, params, "recording")
+        if rejection is not None:
+            return rejection
+        form = parse_form(RecordingStatusForm, params)
+        tracking_number = tracking_number_param(request.query_params, params)
+        started_at = started_at_param(request.query_params)
+        resolved = self._recorder.resolve(tracking_number)
+        if resolved is None:
+            _count("recording", "not_our_number")
+            return _twiml(empty_response())
+        observation = form.observation(
+            tracking_number, started_at, request.query_params.get("caller_number", "")
+        )
+        if observation is None:
+            log.warning(
+                "twilio_recording_not_available",
+                call_sid=form.CallSid,
+                recording_sid=form.RecordingSid,
+                status=form.RecordingStatus,
+                error_code=form.ErrorCode,
+            )
+            _count("recording", f"recording_{form.RecordingStatus}")
+            return _twiml(empty_response())
+        if not await self._recorder.record(observation, resolved[1]):
+            _count("recording", "publish_failed")
+            return json_error(503, "could not record the recording; retry later")
+        _count("recording", "recorded")
+        return _twiml(empty_response())
+
     async def _form(self, request: Request) -> list[tuple[str, str]]:
+        """The form Twilio posted. Twilio's voice webhooks are always form-encoded; Twilio sends JSON
+        (signed with `bodySHA256` in the URL) only for other products, so a JSON body here is a
+        misconfigured webhook: 415 naming the content type, rather than a confusing 403."""
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type != FORM_CONTENT_TYPE:
+            raise HTTPException(
+                415,
+                detail=f"content-type {content_type or 'missing'!r}: Twilio webhooks here are {FORM_CONTENT_TYPE}",
+            )
         form = await request.form()
         return [(name, value) for name, value in form.multi_items() if isinstance(value, str)]
 
@@ -200,9 +248,4 @@ class TwilioWebhooks:
         return None
 
     async def _publish(self, event: CallStarted | CallStatusChanged) -> bool:
-        try:
-            await run_in_threadpool(self._publisher.publish, event)
-        except PublishFailed as exc:
-            log.error("call_event_not_acknowledged", event_type=event.event_type, error=str(exc))
-            return False
-        return True
+        return await self._recorder.publish(event)

@@ -4,6 +4,9 @@ Records of one partition are handled in order, one endpoint after another, so a 
 is being retried holds back the records behind it (head-of-line blocking, bounded by
 WEBHOOK_MAX_RETRY_SECONDS). An outcome is on the webhook-deliveries log before the consumer
 moves on; a version an endpoint could not take is dead-lettered with the reason.
+
+A call from a blocked caller (classification `blocked`, or the call flagged `blocked` by
+call-ingest) is never delivered: it is counted and logged, and the record is done with.
 """
 
 from __future__ import annotations
@@ -15,9 +18,10 @@ from confluent_kafka import TopicPartition
 
 from crm_sync.adapters.delivery_log import DeliveryLog
 from crm_sync.adapters.webhook_sender import Delivered, WebhookSender
+from crm_sync.domain.blocked_callers import from_blocked_caller
 from crm_sync.domain.ledger import Decision, DeliveryLedger, abandoned, delivered
 from crm_sync.domain.signing import webhook_id_for
-from crm_sync.metrics import WEBHOOK_DECISIONS, WEBHOOK_DELIVERY_ATTEMPTS
+from crm_sync.metrics import BLOCKED_CALLS_SKIPPED, WEBHOOK_DECISIONS, WEBHOOK_DELIVERY_ATTEMPTS
 from ctrack_common.config_view import ConfigView
 from ctrack_common.events import CallAttributed, WebhookEndpointConfigured, encode
 from ctrack_common.logging import get_logger
@@ -55,6 +59,16 @@ class AttributedCallsHandler:
                 self._deliver(record.event)
 
     def _deliver(self, call: CallAttributed) -> None:
+        if from_blocked_caller(call):
+            BLOCKED_CALLS_SKIPPED.inc()
+            log.info(
+                "webhook_skipped_blocked_caller",
+                call_id=call.payload.call_id,
+                version=call.payload.version,
+                tenant_id=call.tenant_id,
+                reason=call.payload.call.block_reason,
+            )
+            return
         body = encode(call)
         failures = []
         endpoints = sorted(

@@ -4,11 +4,14 @@ Nothing here does I/O or reads the clock: time is always an argument.
 """
 
 from number_allocator.domain.allocation import (
+    Answer,
     Command,
     LeaveSite,
     PoolPolicy,
     RenewLease,
     RequestNumber,
+    StaticChoice,
+    assign_static,
     available,
     choose_number,
     decide,
@@ -18,9 +21,11 @@ from number_allocator.domain.allocation import (
     renew,
 )
 from number_allocator.domain.pool_state import LEASE_EVENT_TYPES, Hold, Lease, LeaseEvent, PoolState, evolve
+from number_allocator.domain.static_rules import matches, static_number_for
 
 __all__ = [
     "LEASE_EVENT_TYPES",
+    "Answer",
     "Command",
     "Hold",
     "Lease",
@@ -30,6 +35,8 @@ __all__ = [
     "PoolState",
     "RenewLease",
     "RequestNumber",
+    "StaticChoice",
+    "assign_static",
     "available",
     "choose_number",
     "decide",
@@ -37,5 +44,7 @@ __all__ = [
     "evolve",
     "expire_due",
     "leave",
+    "matches",
     "renew",
+    "static_number_for",
 ]

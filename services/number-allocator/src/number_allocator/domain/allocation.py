@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from uuid import UUID
 
 from ctrack_common.events import (
@@ -47,16 +48,20 @@ from ctrack_common.events import (
     PoolExhausted,
     PoolExhaustedPayload,
     SessionSnapshot,
+    StaticNumberAssigned,
+    StaticNumberAssignedPayload,
     event_id_for,
 )
 from number_allocator.domain.pool_state import Lease, LeaseEvent, PoolState, evolve
 
 __all__ = [
+    "Answer",
     "Command",
     "LeaveSite",
     "PoolPolicy",
     "RenewLease",
     "RequestNumber",
+    "StaticChoice",
     "available",
     "choose_number",
     "decide",
@@ -89,10 +94,28 @@ class PoolPolicy:
     default_after_reclaim_number: str | None = None
     available_from: Mapping[str, datetime] = field(default_factory=dict)
 
+    @cached_property
+    def in_pool(self) -> frozenset[str]:
+        """`numbers` as a set: membership is asked for every number on every request."""
+        return frozenset(self.numbers)
+
+
+@dataclass(frozen=True)
+class StaticChoice:
+    """The static rule a visit matched and its number's channel (the label of the static number)."""
+
+    rule_id: str
+    number: str
+    channel: str | None
+
 
 @dataclass(frozen=True)
 class RequestNumber:
-    """A visitor on a page asks for a number (from a `VisitStarted` event with id `request_id`)."""
+    """A visitor on a page asks for a number (from a `VisitStarted` event with id `request_id`).
+
+    `static` is the static rule the visit matched, if any: the visit is shown its number unless the
+    visitor already holds a lease or waits for a deferred grant (one visitor, one number in every tab).
+    """
 
     request_id: UUID
     requested_at: datetime
@@ -103,11 +126,13 @@ class RequestNumber:
     visitor_id: str
     session: SessionSnapshot
     policy: PoolPolicy
+    static: StaticChoice | None = None
 
 
 @dataclass(frozen=True)
 class RenewLease:
-    """A visitor's page is still open (from a `VisitHeartbeat` event with id `request_id`)."""
+    """A visitor's page is still open (from a `VisitHeartbeat` event with id `request_id`), or they opened
+    another page (a `VisitPageViewed`: `active`, with the session's new snapshot in `session`)."""
 
     request_id: UUID
     requested_at: datetime
@@ -117,6 +142,7 @@ class RenewLease:
     lease_seconds: int
     active: bool = False
     policy: PoolPolicy | None = None
+    session: SessionSnapshot | None = None
 
 
 @dataclass(frozen=True)
@@ -132,6 +158,7 @@ class LeaveSite:
 
 
 Command = RequestNumber | RenewLease | LeaveSite
+Answer = LeaseEvent | StaticNumberAssigned
 
 
 def _policy_of(command: Command) -> PoolPolicy:
@@ -148,8 +175,11 @@ def _answered(lease: Lease, request_id: UUID) -> bool:
 
 def _answered_before(state: PoolState, request_id: UUID) -> bool:
     """Whether the request was answered (granted or renewed) with a lease that has since ended."""
-    ids = {event_id_for("LeaseGranted", request_id), event_id_for("LeaseRenewed", request_id)}
-    return not ids.isdisjoint(state.recent_answers)
+    recent = state.recent_answers
+    return (
+        event_id_for("LeaseGranted", request_id) in recent
+        or event_id_for("LeaseRenewed", request_id) in recent
+    )
 
 
 def _session_in_force(current: SessionSnapshot, arriving: SessionSnapshot) -> SessionSnapshot:
@@ -163,7 +193,7 @@ def available(
     state: PoolState, policy: PoolPolicy, number: str, visitor_id: str | None, at: datetime
 ) -> bool:
     """Whether `number` may be granted to `visitor_id` (None: to anyone) at `at`."""
-    if number not in policy.numbers or number in state.leases:
+    if number not in policy.in_pool or number in state.leases:
         return False
     hold = state.holds.get(number)
     if hold is not None and hold.visitor_id != visitor_id:
@@ -171,15 +201,20 @@ def available(
     return policy.available_from.get(number, NEVER_LEASED) <= at
 
 
+def _unleased(state: PoolState, policy: PoolPolicy) -> frozenset[str]:
+    """The pool's numbers nobody holds (a set difference: a full pool is the busy case)."""
+    return policy.in_pool.difference(state.leases)
+
+
 def _number_for(state: PoolState, policy: PoolPolicy, visitor_id: str, at: datetime) -> str | None:
     """The visitor's previous number when they may have it, else the number free the longest."""
     previous = [
-        n for n, last in state.last_holders.items() if last.visitor_id == visitor_id and n in policy.numbers
+        n for n, last in state.last_holders.items() if last.visitor_id == visitor_id and n in policy.in_pool
     ]
     for number in sorted(previous, key=lambda n: (state.freed_at.get(n, NEVER_LEASED), n), reverse=True):
         if available(state, policy, number, visitor_id, at):
             return number
-    free = [n for n in policy.numbers if available(state, policy, n, None, at)]
+    free = [n for n in _unleased(state, policy) if available(state, policy, n, None, at)]
     return min(free, key=lambda n: (state.freed_at.get(n, NEVER_LEASED), n), default=None)
 
 
@@ -334,8 +369,17 @@ def choose_number(
     return _grant_or_deny(state, policy, ask, now, now)
 
 
+def _viewed(current: SessionSnapshot, viewed: SessionSnapshot | None) -> SessionSnapshot:
+    """The lease's snapshot after a page view: the pages seen always, the source only as a new visit's would."""
+    if viewed is None:
+        return current
+    kept = _session_in_force(current, viewed)
+    return kept if kept is viewed else kept.model_copy(update={"pages_seen": viewed.pages_seen})
+
+
 def renew(state: PoolState, heartbeat: RenewLease, now: datetime) -> LeaseRenewed | None:
-    """The renewal of the visitor's live lease, or None when they hold none (nothing to renew)."""
+    """The renewal of the visitor's live lease (with a page view's snapshot), or None when they hold none:
+    a heartbeat or page view without a lease has nothing to renew and grants nothing."""
     held = state.lease_of(heartbeat.visitor_id)
     if held is None or held.expires_at <= now:
         return None
@@ -347,7 +391,7 @@ def renew(state: PoolState, heartbeat: RenewLease, now: datetime) -> LeaseRenewe
         held,
         request_id=heartbeat.request_id,
         visit_id=heartbeat.visit_id,
-        session=held.session,
+        session=_viewed(held.session, heartbeat.session),
         expires_at=now + timedelta(seconds=heartbeat.lease_seconds),
         active_at=now if heartbeat.active else held.active_at,
         pool_id=state.pool_id,
@@ -425,12 +469,11 @@ def expire_due(state: PoolState, now: datetime, policy: PoolPolicy | None = None
 def _next_timer(state: PoolState, policy: PoolPolicy, now: datetime) -> LeaseEvent | None:
     """The earliest timer due at `now` as its event, or None. Ties go by kind, then by key."""
     due: list[tuple[datetime, int, str, LeaseEvent]] = []
+    idle = timedelta(seconds=policy.idle_reclaim_seconds) if policy.idle_reclaim_seconds is not None else None
     for lease in state.leases.values():
-        reclaim_at = (
-            lease.active_at + timedelta(seconds=policy.idle_reclaim_seconds)
-            if policy.idle_reclaim_seconds is not None
-            else None
-        )
+        reclaim_at = lease.active_at + idle if idle is not None else None
+        if lease.expires_at > now and (reclaim_at is None or reclaim_at > now):
+            continue  # nothing due: the common case, checked first
         if reclaim_at is not None and reclaim_at < lease.expires_at:
             if reclaim_at <= now:
                 revoked = LeaseRevoked(
@@ -491,7 +534,7 @@ def _exhaustion_over(
     state: PoolState, policy: PoolPolicy, at: datetime, now: datetime
 ) -> PoolExhausted | None:
     since = state.exhausted_since
-    if since is None or not any(available(state, policy, n, None, at) for n in policy.numbers):
+    if since is None or not any(available(state, policy, n, None, at) for n in _unleased(state, policy)):
         return None
     ended_at = max(at, since)
     return PoolExhausted(
@@ -534,11 +577,44 @@ def _stale(command: Command, now: datetime) -> bool:
     return now - command.requested_at >= timedelta(seconds=lease_seconds)
 
 
-def decide(state: PoolState, command: Command, now: datetime) -> tuple[PoolState, list[LeaseEvent]]:
+def assign_static(state: PoolState, request: RequestNumber, now: datetime) -> StaticNumberAssigned | None:
+    """The static number for a visit that matched a static rule, or None when the pool answers it: the
+    visitor holds a lease or waits for a deferred grant. No lease and no pool number are taken."""
+    choice = request.static
+    if (
+        choice is None
+        or state.lease_of(request.visitor_id) is not None
+        or request.visitor_id in state.deferred
+    ):
+        return None
+    return StaticNumberAssigned(
+        event_id=event_id_for("StaticNumberAssigned", request.request_id),
+        occurred_at=now,
+        recorded_at=now,
+        tenant_id=request.tenant_id,
+        site_id=request.site_id,
+        payload=StaticNumberAssignedPayload(
+            pool_id=state.pool_id,
+            visitor_id=request.visitor_id,
+            visit_id=request.visit_id,
+            number=choice.number,
+            rule_id=choice.rule_id,
+            channel=choice.channel,
+            session=request.session,
+        ),
+    )
+
+
+def decide(state: PoolState, command: Command, now: datetime) -> tuple[PoolState, list[Answer]]:
     """Fire the timers due at `now`, then answer `command` unless it is stale; the new state and the
-    events to publish, in order."""
-    events: list[LeaseEvent] = due_timers(state, _policy_of(command), now)
-    state = _folded(state, events)
+    events to publish, in order. A static answer changes no state."""
+    timers = due_timers(state, _policy_of(command), now)
+    state = _folded(state, timers)
+    events: list[Answer] = list(timers)
+    if isinstance(command, RequestNumber) and not _stale(command, now):
+        static = assign_static(state, command, now)
+        if static is not None:
+            return state, [*events, static]
     answer: LeaseEvent | None = None
     match command:
         case _ if _stale(command, now):

@@ -1,4 +1,5 @@
-"""The calling tenant's tracking-number inventory: add to a site's pool or as its default, list, retire."""
+"""The calling tenant's tracking-number inventory: add to a site's pool, as one of its special numbers or as
+a static channel number; list; retire."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from ctrack_common.events import NumberConfigured, NumberRole
 from number_allocator.entrypoints.dependencies import InventoryDep, TenantId
 from number_allocator.entrypoints.fields import PhoneNumber
 from number_allocator.entrypoints.pagination import Cursor, Limit, Page, page
+from number_allocator.errors import InvalidInput
 
 __all__ = ["router"]
 
@@ -24,10 +26,19 @@ class NumberIn(BaseModel):
     role: NumberRole = Field(
         description="`pool`: leased to visitors; `default`: shown when no pool number is; "
         "`default-before-display`: shown until a pool number is (delayed display); `default-after-reclaim`: "
-        "shown after an idle lease was taken back; `overflow`: shown when the pool is exhausted."
+        "shown after an idle lease was taken back; `overflow`: shown when the pool is exhausted; `static`: one "
+        "channel's number, shown to visits a static rule matches or published offline (print, radio, outdoor)."
     )
-    site_id: str = Field(min_length=1, max_length=100)
+    site_id: str | None = Field(
+        default=None, min_length=1, max_length=100, description="Required except for static numbers."
+    )
     label: str | None = Field(default=None, max_length=200)
+    channel: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="What a static number tracks ('print', 'radio', 'google-ads'...); required for static.",
+    )
 
 
 class NumberOut(BaseModel):
@@ -37,6 +48,7 @@ class NumberOut(BaseModel):
     site_id: str | None
     pool_id: str | None
     label: str | None
+    channel: str | None = Field(default=None, description="The channel of a static number.")
     active: bool
     available_from: datetime | None = Field(
         default=None, description="End of quarantine after a move from another site or pool."
@@ -52,13 +64,32 @@ class NumberOut(BaseModel):
             site_id=event.site_id,
             pool_id=p.pool_id,
             label=p.label,
+            channel=p.channel,
             active=p.active,
             available_from=p.available_from,
         )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, summary="Add a number to a site (pool or default)")
+@router.post(
+    "", status_code=status.HTTP_201_CREATED, summary="Add a number to a site (pool, default...) or as static"
+)
 def add_number(body: NumberIn, tenant_id: TenantId, inventory: InventoryDep) -> NumberOut:
+    if body.role is NumberRole.STATIC:
+        if body.channel is None:
+            raise InvalidInput("a static number needs its channel", "channel")
+        static = inventory.add_static_number(
+            tenant_id,
+            number=body.number,
+            provider=body.provider,
+            channel=body.channel,
+            site_id=body.site_id,
+            label=body.label,
+        )
+        return NumberOut.of(static)
+    if body.channel is not None:
+        raise InvalidInput("only static numbers have a channel", "channel")
+    if body.site_id is None:
+        raise InvalidInput(f"a {body.role} number needs the site it serves", "site_id")
     added = inventory.add_number(
         tenant_id,
         number=body.number,

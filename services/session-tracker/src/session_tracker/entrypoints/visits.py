@@ -1,17 +1,27 @@
-"""Public endpoints for the tracker script: POST /v1/visits, /v1/heartbeat and /v1/leave (rate-limited per client)."""
+"""Public HTTP endpoints for the tracker script: visits, heartbeat (the polling fallback), page views,
+leave and reveal. Rate-limited per client address (router dependency) and per visitor (in each handler);
+the request's `Origin` must be one of the site's domains."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Literal
-from urllib.parse import urlsplit
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.exceptions import RequestValidationError
-from pydantic import AfterValidator, BaseModel, Field, ValidationError
+from pydantic import ValidationError
 
-from session_tracker.domain import PageView
-from session_tracker.tracking import NumberShown, Tracker
+from ctrack_common.events import SiteConfigured
+from ctrack_common.web import RateLimit
+from session_tracker.entrypoints.schemas import (
+    HeartbeatIn,
+    NumberOut,
+    PageIn,
+    RevealIn,
+    VisitIn,
+    VisitRefIn,
+    client_of,
+)
+from session_tracker.tracking import Tracker
 
 __all__ = ["router"]
 
@@ -27,72 +37,45 @@ def _rate_limited(request: Request) -> None:
 
 TrackerDep = Annotated[Tracker, Depends(_tracker)]
 router = APIRouter(prefix="/v1", tags=["tracking"], dependencies=[Depends(_rate_limited)])
+ACCEPTED = {202: {"description": "Accepted"}}
 
 
-def _web_url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError("must be an absolute http(s) URL")
-    return value
-
-
-Identifier = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")]
-WebUrl = Annotated[str, Field(max_length=4096), AfterValidator(_web_url)]
-
-
-class VisitIn(BaseModel):
-    site_key: str = Field(min_length=1, max_length=100)
-    visitor_id: Identifier
-    visit_id: Identifier | None = Field(default=None, description="New per page view; generated when absent.")
-    url: WebUrl
-    referrer: str | None = Field(default=None, max_length=4096)
-    user_agent: str | None = Field(default=None, max_length=1024)
-    ga_client_id: str | None = Field(default=None, max_length=128)
-
-
-class HeartbeatIn(BaseModel):
-    site_key: str = Field(min_length=1, max_length=100)
-    visitor_id: Identifier
-    visit_id: Identifier
-
-
-class NumberOut(BaseModel):
-    visit_id: str
-    status: Literal["granted", "renewed", "default", "pending", "accepted"]
-    number: str | None
-    lease_id: str | None = None
-    expires_at: datetime | None = None
-    business_number: str | None = Field(
-        default=None, description="The site's number the script replaces with `number` (E.164)."
-    )
-
-    @classmethod
-    def of(cls, shown: NumberShown) -> NumberOut:
-        return cls.model_validate(shown, from_attributes=True)
+async def _site_of(request: Request, tracker: Tracker, body: VisitIn | VisitRefIn) -> SiteConfigured:
+    """The body's site, once the visitor's own rate limit and the Origin allow the request."""
+    visitor_limit: RateLimit = request.app.state.visitor_rate_limit
+    visitor_limit.check(f"{body.site_key}|{body.visitor_id}")
+    return await tracker.site(body.site_key, request.headers.get("origin"))
 
 
 @router.post(
     "/visits",
-    summary="A page view: returns the visitor's number (200), or 202 with the default number while pending",
+    summary="A page load: returns the visitor's number (200), or 202 with the default number while pending",
     responses={202: {"model": NumberOut, "description": "No answer within the bounded wait: status pending"}},
 )
-async def post_visit(body: VisitIn, response: Response, tracker: TrackerDep) -> NumberOut:
-    site = await tracker.site(body.site_key)
-    page = PageView(
-        url=body.url, referrer=body.referrer, user_agent=body.user_agent, ga_client_id=body.ga_client_id
+async def post_visit(body: VisitIn, request: Request, response: Response, tracker: TrackerDep) -> NumberOut:
+    site = await _site_of(request, tracker, body)
+    answer = await tracker.start_visit(
+        site, body.visitor_id, body.visit_id, body.page(), client_of(request), consent=body.consent
     )
-    shown = await tracker.start_visit(site, body.visitor_id, body.visit_id, page)
-    if shown.status == "pending":
+    if answer.shown.status == "pending":
         response.status_code = status.HTTP_202_ACCEPTED
-    return NumberOut.of(shown)
+    return NumberOut.of(answer)
 
 
-@router.post(
-    "/heartbeat", status_code=status.HTTP_202_ACCEPTED, summary="The page is still open: keep the lease"
-)
-async def post_heartbeat(body: HeartbeatIn, tracker: TrackerDep) -> NumberOut:
-    site = await tracker.site(body.site_key)
-    return NumberOut.of(await tracker.heartbeat(site, body.visitor_id, body.visit_id))
+@router.post("/heartbeat", summary="The page is still open: keep the lease; returns the current number")
+async def post_heartbeat(body: HeartbeatIn, request: Request, tracker: TrackerDep) -> NumberOut:
+    site = await _site_of(request, tracker, body)
+    answer = await tracker.heartbeat(
+        site, body.visitor_id, body.visit_id, client_of(request), active=body.active
+    )
+    return NumberOut.of(answer)
+
+
+@router.post("/pageview", summary="A single-page-app route change: publishes VisitPageViewed")
+async def post_pageview(body: PageIn, request: Request, tracker: TrackerDep) -> NumberOut:
+    site = await _site_of(request, tracker, body)
+    answer = await tracker.page_viewed(site, body.visitor_id, body.visit_id, body.page(), client_of(request))
+    return NumberOut.of(answer)
 
 
 @router.post(
@@ -101,7 +84,7 @@ async def post_heartbeat(body: HeartbeatIn, tracker: TrackerDep) -> NumberOut:
     summary="The visitor's last tab of the site closed: end the lease (the number goes on hold for them)",
     openapi_extra={
         "requestBody": {
-            "content": {"text/plain": {"schema": HeartbeatIn.model_json_schema()}},
+            "content": {"text/plain": {"schema": VisitRefIn.model_json_schema()}},
             "required": True,
         }
     },
@@ -109,9 +92,20 @@ async def post_heartbeat(body: HeartbeatIn, tracker: TrackerDep) -> NumberOut:
 async def post_leave(request: Request, tracker: TrackerDep) -> dict[str, str]:
     # navigator.sendBeacon posts JSON as text/plain (no CORS preflight on page unload), so parse it here
     try:
-        body = HeartbeatIn.model_validate_json(await request.body())
+        body = VisitRefIn.model_validate_json(await request.body())
     except ValidationError as error:
         raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in error.errors()]) from error
-    site = await tracker.site(body.site_key)
+    site = await _site_of(request, tracker, body)
     await tracker.leave(site, body.visitor_id, body.visit_id)
+    return {"visit_id": body.visit_id, "status": "accepted"}
+
+
+@router.post(
+    "/reveal",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Click-to-reveal: the visitor revealed a masked number (publishes NumberRevealed)",
+)
+async def post_reveal(body: RevealIn, request: Request, tracker: TrackerDep) -> dict[str, str]:
+    site = await _site_of(request, tracker, body)
+    await tracker.reveal(site, body.visitor_id, body.visit_id, body.number, body.session_id)
     return {"visit_id": body.visit_id, "status": "accepted"}

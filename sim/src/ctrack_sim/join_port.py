@@ -1,0 +1,116 @@
+"""The one place the simulator touches the join's pure core (`attribution.domain`).
+
+Lease events and calls go into a `PartitionJoin` the way the attribution service feeds it; the
+latest version of each call's answer is kept. When the core's public names change, only this
+module needs to follow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from attribution.domain import AttributedCallVersion, Attribution, PartitionJoin
+from ctrack_common.events import (
+    CallFacts,
+    CallStatus,
+    LeaseExpired,
+    LeaseExpiredPayload,
+    LeaseGranted,
+    LeaseReleased,
+    LeaseRenewed,
+    LeaseRevoked,
+    NumberRole,
+    event_id_for,
+)
+
+__all__ = ["JOINED", "CallAnswer", "Join"]
+
+# The lease events the re-keyed history topic carries (denials, holds and deferrals never reach the join).
+JOINED = (LeaseGranted, LeaseRenewed, LeaseExpired, LeaseReleased, LeaseRevoked)
+TICK_NUMBER = "+19990000000"  # never in a pool, never dialled
+JoinedEvent = LeaseGranted | LeaseRenewed | LeaseExpired | LeaseReleased | LeaseRevoked
+
+
+@dataclass(frozen=True)
+class CallAnswer:
+    """The join's latest answer for a call, in the terms the metrics need."""
+
+    classification: str
+    visitor_id: str | None
+    visit_id: str | None
+    confidence: float
+    reason: str | None
+
+
+def _answer(attribution: Attribution) -> CallAnswer:
+    return CallAnswer(
+        classification=str(attribution.classification),
+        visitor_id=attribution.visitor_id,
+        visit_id=attribution.visit_id,
+        confidence=attribution.confidence,
+        reason=attribution.unattributed_reason,
+    )
+
+
+class Join:
+    """One partition of the join (the simulator runs one site, so one partition holds it all)."""
+
+    def __init__(
+        self,
+        grace: timedelta,
+        answers: dict[str, CallAnswer],
+        tenant_id: str = "sim-tenant",
+        site_id: str = "sim-site",
+    ) -> None:
+        self._join = PartitionJoin(grace)
+        self._tenant_id = tenant_id
+        self._site_id = site_id
+        self.answers = answers
+
+    def lease(self, event: JoinedEvent) -> None:
+        self._keep(self._join.on_lease(event))
+
+    def call(
+        self, *, call_id: str, at: datetime, caller_number: str, tracking_number: str, role: NumberRole | None
+    ) -> None:
+        facts = CallFacts(
+            call_id=call_id,
+            provider="sim",
+            provider_call_id=call_id,
+            caller_number=caller_number,
+            tracking_number=tracking_number,
+            started_at=at,
+            status=CallStatus.RINGING,
+        )
+        self._keep(
+            self._join.on_call(
+                tenant_id=self._tenant_id,
+                site_id=self._site_id,
+                occurred_at=at,
+                facts=facts,
+                number_role=role,
+            )
+        )
+
+    def tick(self, at: datetime) -> None:
+        """Move the join's stream time to `at`, as later traffic on the partition would: calls waiting
+        out their grace get answered. The tick is the expiry of a lease of a number nobody dials."""
+        self._keep(
+            self._join.on_lease(
+                LeaseExpired(
+                    event_id=event_id_for("sim-tick", at.isoformat()),
+                    occurred_at=at,
+                    recorded_at=at,
+                    tenant_id=self._tenant_id,
+                    site_id=self._site_id,
+                    payload=LeaseExpiredPayload(
+                        lease_id="sim-tick", pool_id="sim-tick", number=TICK_NUMBER, visitor_id="sim-tick"
+                    ),
+                )
+            )
+        )
+
+    def _keep(self, versions: list[AttributedCallVersion]) -> None:
+        for version in versions:
+            self.answers[version.call_id] = _answer(version.attribution)
