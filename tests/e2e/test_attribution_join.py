@@ -206,7 +206,10 @@ def test_a_second_join_restarted_mid_stream_publishes_exactly_the_same_versions(
         restarted.stop()
 
     for call_id in calls:
-        assert published.conflicts(call_id) == [], f"two answers under one version of {call_id}"
+        assert published.conflicts(call_id) == [], (
+            f"two answers under one version of {call_id}: "
+            + "\n".join(e.payload.model_dump_json() for e in published.records(call_id))
+        )
     repeat = published.latest(calls[1])
     assert repeat is not None
     assert repeat.payload.first_time_caller is False

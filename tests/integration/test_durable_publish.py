@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -13,6 +16,12 @@ from ctrack_common.messaging import EventProducer, PublishFailed, replay
 from ctrack_common.topics import VISITS
 
 pytestmark = pytest.mark.integration
+
+
+def run_in_own_loop(coroutine: Coroutine[Any, Any, None]) -> None:
+    # A thread of its own: other tests in the session (Playwright's sync API) may hold a running loop here.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, coroutine).result()
 
 
 def a_visit(run: str, index: int) -> VisitStarted:
@@ -43,7 +52,7 @@ def test_concurrent_durable_publishes_are_all_on_the_topic_once_each_returns(kaf
         )
 
     try:
-        asyncio.run(publish_all())
+        run_in_own_loop(publish_all())
         # Every publish returned: all 200 must be readable now, without any flush by the test.
         seen = {
             event.payload.visit_id
@@ -59,6 +68,6 @@ def test_a_durable_publish_that_cannot_be_delivered_raises_publish_failed() -> N
     producer = EventProducer("127.0.0.1:1", "durable-unreachable", delivery_timeout_ms=1500)
     try:
         with pytest.raises(PublishFailed):
-            asyncio.run(producer.publish_durably(VISITS, "pool", a_visit("x", 0)))
+            run_in_own_loop(producer.publish_durably(VISITS, "pool", a_visit("x", 0)))
     finally:
         producer.close()

@@ -96,7 +96,7 @@ def running_system(infra: Infra, service_logs: Path) -> Iterator[System]:
         "WEBHOOK_RETRY_MAX_INTERVAL_SECONDS": "1",
         "WEBHOOK_MAX_RETRY_SECONDS": "60",
         # A call nobody leased is answered after grace: short, so tests see it within seconds.
-        "JOIN_GRACE_SECONDS": "10",
+        "JOIN_GRACE_SECONDS": "30",
         "JOIN_IDLE_SECONDS": "1",
         # Every test client shares 127.0.0.1: lift the per-address caps that stop pool-draining floods.
         "MAX_NUMBERED_VISITORS_PER_ADDRESS": "100000",

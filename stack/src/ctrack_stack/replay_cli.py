@@ -10,7 +10,7 @@ join's grace and the ClickHouse database come from the attribution service's set
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from confluent_kafka import KafkaException
@@ -18,11 +18,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from attribution.config import Settings as AttributionSettings
-from attribution.replay import ReplayOutput, ReplayRange, ReplaySummary, replay_id_for, run_replay
-from attribution.replay.selection import InvalidReplayRange, parse_instant
-from attribution.replay.what_if import InvalidWhatIf, parse_overrides, recorded_traffic
 from ctrack_stack.config import StackSettings
+
+if TYPE_CHECKING:
+    from attribution.config import Settings as AttributionSettings
+    from attribution.replay import ReplayOutput, ReplayRange, ReplaySummary
 
 __all__ = ["replay", "summary_tables"]
 
@@ -114,6 +114,7 @@ def _print_what_if(
     settings: AttributionSettings, selection: ReplayRange, overrides: Mapping[str, float]
 ) -> None:
     # Imported here: the simulator (numpy, the engine) loads only for a what-if, not for every command.
+    from attribution.replay.what_if import recorded_traffic
     from ctrack_sim.what_if import Overrides
     from ctrack_sim.what_if import what_if as estimate
 
@@ -132,6 +133,12 @@ def replay(
     what_if: WhatIfOption = None,
 ) -> None:
     """Recompute attribution for calls that started in [--from, --to) into a separate topic and table."""
+    # Imported here: attribution's join and ClickHouse code load only for this command, not for `ctrack up`.
+    from attribution.config import Settings as AttributionSettings
+    from attribution.replay import ReplayRange, replay_id_for, run_replay
+    from attribution.replay.selection import InvalidReplayRange, parse_instant
+    from attribution.replay.what_if import InvalidWhatIf, parse_overrides
+
     try:
         selection = ReplayRange(parse_instant(from_, "from"), parse_instant(to, "to"), tenant)
         replay_id = replay_id_for(selection, output_suffix)

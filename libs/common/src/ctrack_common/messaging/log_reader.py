@@ -7,7 +7,8 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
+from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential
 
 from ctrack_common.events import Envelope, UndecodableEvent, decode
 from ctrack_common.logging import get_logger
@@ -30,6 +31,36 @@ def _reader(bootstrap_servers: str) -> Consumer:
     )
 
 
+_SETTLING = frozenset(
+    {
+        KafkaError.NOT_LEADER_FOR_PARTITION,
+        KafkaError.LEADER_NOT_AVAILABLE,
+        KafkaError.UNKNOWN_TOPIC_OR_PART,
+        KafkaError._TIMED_OUT,
+        KafkaError._TRANSPORT,
+    }
+)
+
+
+def _retriable(error: BaseException) -> bool:
+    if not isinstance(error, KafkaException):
+        return False
+    kafka_error: KafkaError = error.args[0]
+    return kafka_error.retriable() or kafka_error.code() in _SETTLING
+
+
+# A topic created a moment ago may not have a known leader yet (NOT_LEADER_FOR_PARTITION): ask again.
+@retry(
+    retry=retry_if_exception(_retriable),
+    wait=wait_exponential(multiplier=0.1, max=2),
+    stop=stop_after_delay(30),
+    reraise=True,
+)
+def _watermarks(consumer: Consumer, tp: TopicPartition) -> tuple[int, int]:
+    low, high = consumer.get_watermark_offsets(tp, timeout=10)
+    return low, high
+
+
 def _partitions(consumer: Consumer, topic: Topic, only: Sequence[int] | None) -> list[TopicPartition]:
     metadata = consumer.list_topics(topic.name, timeout=10)
     numbers = sorted(metadata.topics[topic.name].partitions)
@@ -45,7 +76,7 @@ def replay(
         assignment = _partitions(consumer, topic, partitions)
         ends: dict[int, int] = {}
         for tp in assignment:
-            low, high = consumer.get_watermark_offsets(tp, timeout=10)
+            low, high = _watermarks(consumer, tp)
             if high > low:
                 ends[tp.partition] = high
         if not ends:
@@ -112,7 +143,7 @@ class LogFollower:
             assignment = [tp for t in self._topics.values() for tp in _partitions(consumer, t, None)]
             pending: dict[tuple[str, int], int] = {}
             for tp in assignment:
-                low, high = consumer.get_watermark_offsets(tp, timeout=10)
+                low, high = _watermarks(consumer, tp)
                 if self._from_end:
                     tp.offset = high
                 elif high > low:
