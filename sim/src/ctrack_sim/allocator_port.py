@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import count
+from uuid import UUID
 
 from ctrack_common.events import (
     LeaseDeferred,
@@ -18,7 +20,6 @@ from ctrack_common.events import (
     LeaseRevoked,
     SessionSnapshot,
     StaticNumberAssigned,
-    event_id_for,
 )
 from number_allocator.domain import (
     Answer,
@@ -63,13 +64,18 @@ class Allocator:
 
     def __post_init__(self) -> None:
         self.state = PoolState(self.pool_id)
+        self._requests = count(1)
+
+    def _request_id(self) -> UUID:
+        """A fresh id per request, as the tracker's events have (a counter: uuid5 costs more than the policy)."""
+        return UUID(int=next(self._requests))
 
     def start(
         self, at: datetime, visitor_id: str, visit_id: str, session: SessionSnapshot | None
     ) -> list[Answer]:
         return self._run(
             RequestNumber(
-                request_id=event_id_for("sim-visit", visit_id),
+                request_id=self._request_id(),
                 requested_at=at,
                 tenant_id=self.tenant_id,
                 site_id=self.site_id,
@@ -93,7 +99,7 @@ class Allocator:
         """A heartbeat, or (`active` with the new `session`) a page view of a single-page app."""
         return self._run(
             RenewLease(
-                request_id=event_id_for("sim-renew", visit_id, at.isoformat()),
+                request_id=self._request_id(),
                 requested_at=at,
                 pool_id=self.pool_id,
                 visit_id=visit_id,
@@ -109,7 +115,7 @@ class Allocator:
     def leave(self, at: datetime, visitor_id: str, visit_id: str) -> list[Answer]:
         return self._run(
             LeaveSite(
-                request_id=event_id_for("sim-leave", visit_id, at.isoformat()),
+                request_id=self._request_id(),
                 requested_at=at,
                 pool_id=self.pool_id,
                 visit_id=visit_id,

@@ -1,6 +1,7 @@
 """`ctrack sim` (the accuracy report) and `ctrack plan` (the pool planner); registered on the `ctrack` CLI.
 
 ctrack sim  [--days 1] [--visitors-per-day 2000] [--hold 420] [--delay 0] [--png .ctrack/sim.png]
+ctrack sim --live [--minutes 20] [--factor 60] [--pool 5] [--grace 120] (against `make run`'s stack)
 ctrack plan --peak-hour-arrivals 200 [--session-minutes 3] [--hold-minutes 7] [--target 0.97]
 """
 
@@ -8,15 +9,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import typer
 from rich.console import Console
 
-from ctrack_sim.model import TrafficParams
+from ctrack_sim.live import LiveTarget, live_report
+from ctrack_sim.model import TrafficParams, generate
 from ctrack_sim.plan import PlanInput, plan, plan_table
 from ctrack_sim.report import (
+    SIM_START,
     Case,
     Policy,
     accuracy_table,
@@ -42,7 +47,7 @@ def sim_command(
     hold: Annotated[int, typer.Option(help="Hold after a lease ends, seconds.")] = 420,
     delay: Annotated[int, typer.Option(help="Display delay, seconds.")] = 0,
     reclaim: Annotated[int, typer.Option(help="Idle reclaim, seconds.")] = 3600,
-    lease: Annotated[int, typer.Option(help="Lease length, seconds.")] = 1800,
+    lease: Annotated[int, typer.Option(help="Lease length, seconds.")] = 120,
     late_share: Annotated[float, typer.Option(help="Share of calls made hours or days later.")] = 0.15,
     call_boost: Annotated[
         float, typer.Option(help="Multiply call rates (calls take no numbers: narrows the interval).")
@@ -50,8 +55,38 @@ def sim_command(
     seed: Annotated[int, typer.Option()] = 1,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 2,
     png: Annotated[Path, typer.Option(help="Where to write the chart.")] = Path(".ctrack/sim-accuracy.png"),
+    live: Annotated[
+        bool,
+        typer.Option(
+            help="Replay a short scenario on the running stack (make run) and compare with fast mode."
+        ),
+    ] = False,
+    minutes: Annotated[
+        float, typer.Option(help="Live: scenario minutes to replay (a flat hour profile).")
+    ] = 20.0,
+    factor: Annotated[
+        float, typer.Option(help="Live: scenario seconds per wall second (timers too).")
+    ] = 60.0,
+    pool: Annotated[int, typer.Option(help="Live: pool size.")] = 5,
+    grace: Annotated[float, typer.Option(help="Live: the stack's JOIN_GRACE_SECONDS.")] = 120.0,
+    tracker_url: Annotated[str, typer.Option(help="Live: session-tracker.")] = "http://127.0.0.1:8101",
+    allocator_url: Annotated[
+        str, typer.Option(help="Live: number-allocator (admin API).")
+    ] = "http://127.0.0.1:8102",
+    ingest_url: Annotated[
+        str, typer.Option(help="Live: call-ingest (Twilio webhooks).")
+    ] = "http://127.0.0.1:8103",
+    kafka: Annotated[str, typer.Option(help="Live: Kafka bootstrap (attributed-calls).")] = "127.0.0.1:9092",
+    admin_key: Annotated[
+        str, typer.Option(envvar="ADMIN_API_KEY", help="Live: admin API key.")
+    ] = "dev-admin-key",
+    twilio_token: Annotated[
+        str, typer.Option(envvar="TWILIO_AUTH_TOKEN", help="Live: Twilio auth token call-ingest checks.")
+    ] = "development-only-twilio-auth-token",
 ) -> None:
-    """Simulate traffic with ground truth through the real pool policy and join; print the accuracy report."""
+    """Simulate traffic with ground truth through the real pool policy and join; print the accuracy report.
+
+    With --live, replay a short scenario on the running stack instead (sim/README.md, "Live mode")."""
     base = TrafficParams(days=days, visitors_per_day=visitors_per_day, late_call_share=late_share)
     params = replace(
         base, sources=tuple(replace(s, call_rate=min(1.0, s.call_rate * call_boost)) for s in base.sources)
@@ -63,6 +98,23 @@ def sim_command(
         idle_reclaim_seconds=reclaim,
         lease_seconds=lease,
     )
+    if live:
+        target = LiveTarget(tracker_url, allocator_url, ingest_url, kafka, admin_key, twilio_token)
+        short = replace(params, days=minutes / (24 * 60), hourly_profile=(1.0,) * 24)
+        report = live_report(
+            target,
+            generate(short, np.random.default_rng(seed), SIM_START),
+            policy.setup(pool),
+            factor=factor,
+            grace=timedelta(seconds=grace),
+            progress=console.print,
+        )
+        for table in report.tables():
+            console.print(table)
+        console.print(report.summary())
+        for failure in report.run.failures[:10]:
+            console.print(f"  failed: {failure}")
+        return
     little = little_pool(params, policy)
     size = math.ceil(1.2 * little)
     by_pool = [

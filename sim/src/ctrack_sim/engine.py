@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from ctrack_common.events import LeaseDenied, LeaseGranted, NumberRole, PoolExhausted
 from ctrack_sim.allocator_port import Allocator, Answer, PoolPolicy, shown_number
-from ctrack_sim.join_port import JOINED, CallAnswer, Join, JoinedEvent
+from ctrack_sim.join_port import JOINED, CallAnswer, CallerState, Join, JoinedEvent
 from ctrack_sim.model import Activity
 
 __all__ = ["EngineCall", "EngineResult", "PoolSetup", "run"]
@@ -31,13 +31,14 @@ DEFAULT_GRACE = timedelta(hours=1)  # attribution's JOIN_GRACE_SECONDS default
 class PoolSetup:
     """A pool as the allocator and the join see it: numbers, special numbers and timers (seconds).
 
-    Defaults are the services' defaults: lease 1800 s, hold 420 s (DOMAIN.md "about seven minutes"),
+    Defaults are the services' defaults: lease 120 s (a few missed 15 s heartbeats, so a lost leave
+    beacon keeps a number two minutes, not half an hour), hold 420 s (DOMAIN.md "about seven minutes"),
     no display delay, idle reclaim after 3600 s (DOMAIN.md "a tab left open for an hour"). Numbers in
     `quarantined_until` are not granted before that moment.
     """
 
     numbers: tuple[str, ...]
-    lease_seconds: int = 1800
+    lease_seconds: int = 120
     hold_seconds: int = 420
     display_delay_seconds: int = 0
     idle_reclaim_seconds: int | None = 3600
@@ -150,8 +151,9 @@ class _Joins:
 
     def __init__(self, grace: timedelta, epoch: timedelta, lookback: timedelta) -> None:
         self.answers: dict[str, CallAnswer] = {}
+        self._callers: dict[str, CallerState] = {}  # one caller table for the run's daily joins
         self._grace, self._epoch, self._lookback = grace, epoch, lookback
-        self._current = Join(grace, self.answers)
+        self._current = Join(grace, self.answers, callers=self._callers)
         self._previous: Join | None = None
         self._epoch_end: datetime | None = None
         self._recent: deque[JoinedEvent] = deque()
@@ -163,7 +165,10 @@ class _Joins:
         while now >= self._epoch_end:
             if self._previous is not None:
                 self._previous.tick(now)
-            self._previous, self._current = self._current, Join(self._grace, self.answers)
+            self._previous, self._current = (
+                self._current,
+                Join(self._grace, self.answers, callers=self._callers),
+            )
             cutoff = self._epoch_end - self._lookback
             while self._recent and self._recent[0].occurred_at < cutoff:
                 self._recent.popleft()

@@ -7,10 +7,18 @@ module needs to follow.
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import ClassVar
 
-from attribution.domain import AttributedCallVersion, Attribution, PartitionJoin
+from attribution.domain import (
+    AttributedCallVersion,
+    Attribution,
+    CallerState,
+    ConfidenceModel,
+    PartitionJoin,
+)
 from ctrack_common.events import (
     CallFacts,
     CallStatus,
@@ -24,7 +32,7 @@ from ctrack_common.events import (
     event_id_for,
 )
 
-__all__ = ["JOINED", "CallAnswer", "Join"]
+__all__ = ["JOINED", "CallAnswer", "CallerState", "Join"]
 
 # The lease events the re-keyed history topic carries (denials, holds and deferrals never reach the join).
 JOINED = (LeaseGranted, LeaseRenewed, LeaseExpired, LeaseReleased, LeaseRevoked)
@@ -34,36 +42,78 @@ JoinedEvent = LeaseGranted | LeaseRenewed | LeaseExpired | LeaseReleased | Lease
 
 @dataclass(frozen=True)
 class CallAnswer:
-    """The join's latest answer for a call, in the terms the metrics need."""
+    """The join's latest answer for a call, in the terms the metrics and the calibration need.
+
+    `basis` says what a named session rests on: `live` (the lease was in force), `hold` (in the hold
+    after it, `elapsed` its fraction), `last_holder` (nobody held the number since, `elapsed` the
+    seconds since the hold ended) or `repeat_caller` (the caller's earlier call on the number);
+    `holders` is how many visitors' intervals contained the call's start; `sole_holder` says the
+    number named one session beyond doubt (a live lease, its visitor the only one that day).
+    """
 
     classification: str
     visitor_id: str | None
     visit_id: str | None
     confidence: float
     reason: str | None
+    basis: str | None = None
+    elapsed: float = 0.0
+    holders: int = 0
+    sole_holder: bool = False
 
 
 def _answer(attribution: Attribution) -> CallAnswer:
+    evidence = attribution.evidence
+    basis: str | None = None
+    elapsed = 0.0
+    if attribution.repeat_call:
+        basis = "repeat_caller"
+    elif evidence is not None and evidence.after_hold:
+        basis, elapsed = "last_holder", evidence.since_hold_end_seconds
+    elif evidence is not None and evidence.in_hold:
+        basis = "hold"
+        elapsed = evidence.hold_elapsed_seconds / evidence.hold_seconds if evidence.hold_seconds > 0 else 1.0
+    elif evidence is not None:
+        basis = "live"
     return CallAnswer(
         classification=str(attribution.classification),
         visitor_id=attribution.visitor_id,
         visit_id=attribution.visit_id,
         confidence=attribution.confidence,
         reason=attribution.unattributed_reason,
+        basis=basis,
+        elapsed=elapsed,
+        holders=evidence.concurrent_holders if evidence is not None else 0,
+        sole_holder=basis == "live"
+        and evidence is not None
+        and evidence.concurrent_holders == 1
+        and evidence.visitors_that_day == 1,
     )
 
 
 class Join:
-    """One partition of the join (the simulator runs one site, so one partition holds it all)."""
+    """One partition of the join (the simulator runs one site, so one partition holds it all).
+
+    The engine rebuilds the join every simulated day (see `engine._Joins`); the joins of one run
+    share one store of callers' states (`callers`), as the service's caller table outlives a
+    number's history, so a repeat call a day later still knows the first call.
+    `model` is the join's confidence model (`default_model` unless given; the calibration sets it).
+    """
+
+    default_model: ClassVar[ConfidenceModel] = ConfidenceModel()
 
     def __init__(
         self,
         grace: timedelta,
         answers: dict[str, CallAnswer],
+        *,
         tenant_id: str = "sim-tenant",
         site_id: str = "sim-site",
+        model: ConfidenceModel | None = None,
+        callers: MutableMapping[str, CallerState] | None = None,
     ) -> None:
-        self._join = PartitionJoin(grace)
+        self._callers: MutableMapping[str, CallerState] = {} if callers is None else callers
+        self._join = PartitionJoin(grace, model=model or self.default_model, callers=self._callers)
         self._tenant_id = tenant_id
         self._site_id = site_id
         self.answers = answers

@@ -104,7 +104,8 @@ class TrafficParams:
       pages over `bot_mean_seconds` 10; they send the leave beacon with `bot_leave_share` 0.3.
     - `leave_beacon_share` 0.9: humans whose leave beacon arrives (assumption: `sendBeacon` on
       `pagehide` is lost when a mobile browser is killed); otherwise the lease runs to its expiry.
-    - `heartbeat_seconds` 30: the tracker script's default (`data-heartbeat`).
+    - `heartbeat_seconds` 15: session-tracker's `HEARTBEAT_SECONDS`, which its answers tell the script
+      (at most a third of the pool's lease).
     - `sources`: see `DEFAULT_SOURCES`.
     - Call timing, for a session that calls: `late_call_share` 0.15 call hours or days later from
       a number written down (lognormal, median `late_median_hours` 6, sigma `late_sigma` 1.5,
@@ -129,7 +130,7 @@ class TrafficParams:
     bot_mean_seconds: float = 10.0
     bot_leave_share: float = 0.3
     leave_beacon_share: float = 0.9
-    heartbeat_seconds: float = 30.0
+    heartbeat_seconds: float = 15.0
     sources: tuple[Source, ...] = DEFAULT_SOURCES
     late_call_share: float = 0.15
     during_share: float = 0.6
@@ -390,14 +391,14 @@ def generate(
     rng: np.random.Generator,
     start: datetime,
     *,
-    heartbeat_stride_seconds: float = 300.0,
+    heartbeat_stride_seconds: float = 60.0,
 ) -> Scenario:
     """A scenario of `params.days` days from `start` (calls may fall after the last day).
 
     Heartbeats carry no activity, so one only matters as the last renewal before a lease ends: the
     scenario keeps one heartbeat per `heartbeat_stride_seconds` of an open page plus each page's
-    last one. While the stride is shorter than the lease this gives the allocator and the join
-    exactly the answers of every 30 s heartbeat, with a tenth of the commands.
+    last one. While the stride is shorter than the lease (120 s by default) this gives the allocator
+    and the join exactly the answers of every 15 s heartbeat, with a quarter of the commands.
     """
     builder = _Builder(params, rng, start, heartbeat_stride_seconds)
     for index, offset in enumerate(_arrivals(params, rng)):

@@ -45,7 +45,7 @@ class Policy:
 
     name: str = "default (hold 7 min)"
     hold_seconds: int = 420
-    lease_seconds: int = 1800
+    lease_seconds: int = 120
     display_delay_seconds: int = 0
     idle_reclaim_seconds: int | None = 3600
 

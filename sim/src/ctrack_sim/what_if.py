@@ -274,7 +274,7 @@ def _outcome(result: EngineResult, setup: PoolSetup, calls: Sequence[EngineCall]
         elif role is NumberRole.OVERFLOW:
             counts[OVERFLOW] += 1
         elif answer is not None and answer.visit_id is not None:
-            counts[ONE_SESSION if answer.confidence >= 1.0 else SHARED] += 1
+            counts[ONE_SESSION if answer.sole_holder else SHARED] += 1
         else:
             counts[UNATTRIBUTED] += 1
     return WhatIfOutcome(counts, result.exhausted_seconds / 60, result.denied)

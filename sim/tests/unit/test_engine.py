@@ -98,3 +98,23 @@ def test_a_repeat_call_dials_the_number_of_the_first_call() -> None:
     again = EngineCall("again", at("11:30"), "+15550000001", redial_of="first")
     result = run(ACTIVITY, [first, again], POOL)
     assert result.dialled == {"first": N1, "again": N1}
+
+
+def test_with_a_display_delay_a_multi_page_visitor_sees_a_pool_number_from_the_delay_after_their_first_page() -> (
+    None
+):
+    """Each page load's leave beacon cancels the deferred grant; the next page resumes it, so time on
+    site counts from the first page: 20 s pages, delay 50 s -> the pool number shows from 10:00:50."""
+    delayed = PoolSetup.sized(2, display_delay_seconds=50)
+    pages = [
+        activity
+        for n in range(4)
+        for activity in (
+            Activity(at("10:00") + timedelta(seconds=20 * n), "start", "A", f"a.{n}"),
+            Activity(at("10:00") + timedelta(seconds=20 * n + 19), "leave", "A", f"a.{n}"),
+        )
+    ]
+    call = EngineCall("call", at("10:01:10"), "+15550000001", visitor_id="A", seen_at=at("10:01:10"))
+    result = run(pages, [call], delayed)
+    assert result.dialled == {"call": delayed.numbers[0]}
+    assert result.granted == 2  # at 10:00:50, then back from hold on the last page

@@ -26,7 +26,7 @@ __all__ = ["DemoEndpoints", "DemoTenant", "seed_demo"]
 ACCOUNT_SID = "AC" + "0" * 32
 DEMO_BUSINESS_NUMBER = "+12025550100"
 DEMO_POOL = [f"+1202555{n:04d}" for n in range(101, 141)]
-DEMO_LEASE_SECONDS = 600
+DEMO_LEASE_SECONDS = 120  # the allocator's default: a few missed heartbeats, not half an hour
 DEMO_DEFAULT_NUMBER = "+12025550199"
 CAMPAIGNS = [
     "utm_source=google&utm_medium=cpc&utm_campaign=winter-sale&utm_term=plumber&gclid=demo-gclid",

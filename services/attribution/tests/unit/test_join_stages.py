@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, MutableMapping
+from dataclasses import replace
 from datetime import timedelta
 from typing import Generic, TypeVar
 
@@ -96,7 +97,7 @@ def test_a_stale_revision_reaching_the_caller_stage_changes_nothing() -> None:
     assert on_call(numbers, call_started("c1", "10:05")) == []  # unmatched: waits for grace
     [matched] = numbers.on_lease(granted("L1", "10:00", "10:30"))
     callers.on_answer(matched)
-    stale = matched.model_copy(update={"match": matched.match.model_copy(update={"lease_id": "L0"})})
+    stale = replace(matched, match=replace(matched.match, lease_id="L0"))
     [output] = callers.on_answer(stale)
     assert output.fresh is False
     assert output.version.attribution.lease_id == "L1"

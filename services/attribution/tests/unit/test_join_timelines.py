@@ -13,6 +13,7 @@ from datetime import timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from attribution.domain import ConfidenceModel
 from ctrack_common.events import CallStatus, NumberRole
 
 from .timeline import (
@@ -30,6 +31,7 @@ from .timeline import (
 )
 
 NO_GRACE = timedelta(0)
+MODEL = ConfidenceModel()  # the calibrated defaults the timelines run with
 
 
 def test_a_call_during_a_lease_is_attributed_to_its_holder_at_once() -> None:
@@ -50,7 +52,7 @@ def test_a_call_during_a_lease_is_attributed_to_its_holder_at_once() -> None:
     answer = timeline.latest["c1"].attribution
     assert answer.visitor_id == "v-a"
     assert answer.session is not None and answer.session.source == "google"
-    assert answer.confidence == 1.0
+    assert answer.confidence == MODEL.live
     assert answer.confidence_reasons == (
         "call started while the lease was live",
         "one visitor held the number that day",
@@ -146,9 +148,9 @@ def test_the_interval_is_half_open_from_the_grant_to_the_end_of_the_hold() -> No
         ]
     )
     confidence = {c: timeline.latest[c].attribution.confidence for c in ("c1", "c2", "c3", "c4")}
-    assert confidence["c1"] == 1.0
-    assert confidence["c2"] == 0.8
-    assert 0.4 < confidence["c3"] < 0.41
+    assert confidence["c1"] == MODEL.live
+    assert confidence["c2"] == MODEL.hold_start
+    assert MODEL.hold_end <= confidence["c3"] < MODEL.hold_end + 0.01
     assert confidence["c4"] == 0.0
     assert timeline.latest["c2"].attribution.confidence_reasons[0] == (
         "call 0.0 min into the 10.0 min hold after the lease ended"
@@ -253,8 +255,9 @@ def test_two_visitors_minutes_apart_on_one_number_each_get_their_call() -> None:
     )
     first, second = timeline.latest["c1"].attribution, timeline.latest["c2"].attribution
     assert (first.visitor_id, second.visitor_id) == ("v-a", "v-b")
-    # c1: half way through the hold (0.6), one visitor so far; c2: live, but two visitors that day (0.9).
-    assert (first.confidence, second.confidence) == (0.6, 0.9)
+    # c1: half way through the hold, one visitor so far; c2: live, two visitors that day (no effect by default).
+    assert first.confidence == round((MODEL.hold_start + MODEL.hold_end) / 2, 4)
+    assert second.confidence == MODEL.live
     assert "2 visitors held the number that day" in second.confidence_reasons
 
 
@@ -393,6 +396,101 @@ def test_a_repeat_caller_gets_touches_and_a_late_earlier_call_revises_the_later_
     assert second.last_touch is not None and second.last_touch.source == "bing"
     # Same visitor as the caller's previous attributed call: the returning-visitor bonus (capped at 1).
     assert "the caller's previous attributed call came from the same visitor" in second.confidence_reasons
+
+
+def test_a_repeat_caller_keeps_the_session_of_their_earlier_call_on_the_same_number() -> None:
+    """The repeat-caller rule: the number now names another visitor, the caller is the earlier one.
+
+    | event                                         | emitted                                 |
+    |-----------------------------------------------|-----------------------------------------|
+    | LeaseGranted L1 10:00-10:30 visitor A         |                                         |
+    | CallStarted c1 at 10:05 caller X              | c1 v1 dynamic L1                        |
+    | LeaseGranted L2 11:00-11:30 visitor B         |                                         |
+    | CallStarted c2 at 11:05 caller X              | c2 v1 dynamic L1 (repeat, not B's L2)   |
+    | CallStarted c3 at 11:06 caller Y              | c3 v1 dynamic L2                        |
+    """
+    timeline = Timeline()
+    timeline.run(
+        [
+            (granted("L1", "10:00", "10:30", visitor="v-a"), []),
+            (call_started("c1", "10:05", caller="+14155550001"), [("c1", 1, "dynamic", "L1")]),
+            (granted("L2", "11:00", "11:30", visitor="v-b"), []),
+            (call_started("c2", "11:05", caller="+14155550001"), [("c2", 1, "dynamic", "L1")]),
+            (call_started("c3", "11:06", caller="+14155550002"), [("c3", 1, "dynamic", "L2")]),
+        ]
+    )
+    repeat = timeline.latest["c2"].attribution
+    assert (repeat.visitor_id, repeat.confidence, repeat.repeat_call) == ("v-a", MODEL.repeat_caller, True)
+    assert repeat.confidence_reasons == (
+        "repeat caller: their earlier call on this number was attributed to visitor v-a",
+        "the number now names visitor v-b",
+    )
+    assert repeat.first_time_caller is False
+
+
+def test_the_repeat_caller_rule_can_be_switched_off() -> None:
+    timeline = Timeline(model=ConfidenceModel(repeat_caller_keeps_session=False))
+    timeline.feed(granted("L1", "10:00", "10:30", visitor="v-a"))
+    timeline.feed(call_started("c1", "10:05", caller="+14155550001"))
+    timeline.feed(granted("L2", "11:00", "11:30", visitor="v-b"))
+    timeline.feed(call_started("c2", "11:05", caller="+14155550001"))
+    assert timeline.latest["c2"].attribution.visitor_id == "v-b"
+
+
+def test_a_repeat_call_on_a_number_nobody_holds_names_the_earlier_session() -> None:
+    timeline = Timeline(grace=NO_GRACE)
+    timeline.feed(granted("L1", "10:00", "10:30", visitor="v-a"))
+    timeline.feed(call_started("c1", "10:05", caller="+14155550001"))
+    timeline.feed(expired("L1", "10:30"))
+    timeline.feed(call_started("c2", "12:00", caller="+14155550001"))
+    repeat = timeline.latest["c2"].attribution
+    assert (repeat.classification, repeat.lease_id, repeat.unattributed_reason) == ("dynamic", "L1", None)
+    assert repeat.confidence_reasons[1] == "the number names nobody (no_lease_at_call_time)"
+
+
+def test_the_last_holder_is_named_when_nobody_held_the_number_since_within_the_models_reach() -> None:
+    """Last-holder attribution (off by default: the simulator found the last holder rarely right).
+
+    | event                                         | emitted                                 |
+    |-----------------------------------------------|-----------------------------------------|
+    | LeaseGranted L1 10:00-10:30 visitor A         |                                         |
+    | LeaseExpired L1 at 10:30, hold until 10:40    |                                         |
+    | CallStarted c1 at 11:40 (1 h after the hold)  | c1 v1 dynamic L1 (last holder)          |
+    | CallStarted c2 at 14:40 (4 h after: too long) | c2 v1 unattributed no lease at time     |
+    """
+    model = ConfidenceModel(last_holder=0.8, last_holder_half_life_seconds=3600, last_holder_max_seconds=7200)
+    timeline = Timeline(grace=NO_GRACE, model=model)
+    timeline.run(
+        [
+            (granted("L1", "10:00", "10:30"), []),
+            (expired("L1", "10:30", hold="10:40"), []),
+            (call_started("c1", "11:40", caller="+14155550001"), [("c1", 1, "dynamic", "L1")]),
+            (
+                call_started("c2", "14:40", caller="+14155550002"),
+                [("c2", 1, "unattributed", "no_lease_at_call_time")],
+            ),
+        ]
+    )
+    named, too_late = timeline.latest["c1"].attribution, timeline.latest["c2"].attribution
+    assert named.confidence == 0.4  # 0.8 halved once: one half-life after the hold ended
+    assert named.confidence_reasons[0] == (
+        "nobody held the number since the last holder's hold ended 60.0 min before the call: "
+        "the last holder is named"
+    )
+    assert too_late.visitor_id is None
+    assert too_late.confidence_reasons == (
+        "no visitor held the number: the last hold ended 240.0 min before the call",
+        "the last holder is named only within 120.0 min",
+    )
+
+
+def test_a_last_holder_waits_out_the_grace_for_a_late_lease() -> None:
+    model = ConfidenceModel(last_holder_max_seconds=86400)
+    timeline = Timeline(model=model)
+    timeline.feed(granted("L1", "10:00", "10:30", visitor="v-a"))
+    timeline.feed(expired("L1", "10:30"))
+    assert timeline.feed(call_started("c1", "10:45")) == []  # within grace a late lease may still cover it
+    assert timeline.feed(granted("L2", "10:40", "11:10", visitor="v-b")) == [("c1", 1, "dynamic", "L2")]
 
 
 def test_withheld_caller_numbers_are_never_repeat_callers() -> None:

@@ -12,12 +12,13 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+import attribution.replay as replay_package
+import attribution.replay.what_if as recorded_module
 import ctrack_sim.what_if as what_if_module
 from attribution.replay import ReplayOutput, ReplayRange, summarise
 from attribution.replay.selection import replay_id_for
 from ctrack_common.events import Classification, Envelope
 from ctrack_sim.what_if import ONE_SESSION, Overrides, WhatIfOutcome, WhatIfReport
-from ctrack_stack import replay_cli
 from ctrack_stack.cli import app
 
 from .test_replay_summary import answer
@@ -42,7 +43,7 @@ def test_an_unusable_what_if_is_refused_before_anything_is_read(monkeypatch: pyt
     def never(*_: object) -> list[Envelope]:
         raise AssertionError("the log must not be read")
 
-    monkeypatch.setattr(replay_cli, "recorded_traffic", never)
+    monkeypatch.setattr(recorded_module, "recorded_traffic", never)
     result = runner.invoke(app, ["replay", "--from", FROM, "--to", TO, "--what-if", "hold=later"])
     assert result.exit_code == 2
     assert "what-if hold: 'later' is not a duration" in result.output
@@ -60,7 +61,7 @@ def test_the_summary_shows_classifications_changes_from_live_and_throughput(
         summary = summarise(replay_id, replayed, live, selection, {"read": 0.5, "join": 0.25, "write": 0.25})
         return ReplayOutput(summary, "attributed-calls-replay", f"ctrack.attributed_calls_replay_{replay_id}")
 
-    monkeypatch.setattr(replay_cli, "run_replay", fake_run)
+    monkeypatch.setattr(replay_package, "run_replay", fake_run)
     result = runner.invoke(app, ["replay", "--from", FROM, "--to", TO, "--tenant", "acme"])
     assert result.exit_code == 0, result.output
     selection, replay_id = asked[0]
@@ -79,7 +80,7 @@ def test_a_difference_from_live_is_listed_with_its_fields(monkeypatch: pytest.Mo
         summary = summarise(replay_id, [answer("c1", 1)], live, selection, {"join": 1.0})
         return ReplayOutput(summary, "attributed-calls-replay", "t")
 
-    monkeypatch.setattr(replay_cli, "run_replay", fake_run)
+    monkeypatch.setattr(replay_package, "run_replay", fake_run)
     result = runner.invoke(app, ["replay", "--from", FROM, "--to", TO, "--output-suffix", "after_fix"])
     assert result.exit_code == 0, result.output
     assert "replay after_fix" in result.output
@@ -101,7 +102,7 @@ def test_the_what_if_hands_the_recorded_traffic_and_overrides_to_the_simulator(
         seen["events"], seen["overrides"] = events, overrides
         return WhatIfReport(overrides, WhatIfOutcome(Counter({ONE_SESSION: 3})), WhatIfOutcome(), pools=1)
 
-    monkeypatch.setattr(replay_cli, "recorded_traffic", recorded)
+    monkeypatch.setattr(recorded_module, "recorded_traffic", recorded)
     monkeypatch.setattr(what_if_module, "what_if", estimate)
     result = runner.invoke(app, ["replay", "--from", FROM, "--to", TO, "--what-if", "hold=2m,pool-size=30"])
     assert result.exit_code == 0, result.output
@@ -116,7 +117,7 @@ def test_a_log_that_cannot_be_read_is_reported_without_a_traceback(monkeypatch: 
     def unreachable(settings: object, selection: ReplayRange, replay_id: str) -> ReplayOutput:
         raise TimeoutError("replay of calls did not reach the end within 120.0s")
 
-    monkeypatch.setattr(replay_cli, "run_replay", unreachable)
+    monkeypatch.setattr(replay_package, "run_replay", unreachable)
     result = runner.invoke(app, ["replay", "--from", FROM, "--to", TO])
     assert result.exit_code == 2
     assert "cannot read the log at" in result.output

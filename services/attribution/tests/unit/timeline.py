@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from attribution.domain import AttributedCallVersion, PartitionJoin
+from attribution.domain import AttributedCallVersion, ConfidenceModel, PartitionJoin
 from ctrack_common.events import (
     CallFacts,
     CallStarted,
@@ -233,9 +233,10 @@ class Timeline:
     roles: dict[str, NumberRole] | None = None
     configs: dict[str, NumberConfiguredPayload | None] | None = None
     retention: timedelta = timedelta(days=30)
+    model: ConfidenceModel | None = None
 
     def __post_init__(self) -> None:
-        self.join = PartitionJoin(self.grace, retention=self.retention)
+        self.join = PartitionJoin(self.grace, retention=self.retention, model=self.model)
         self.latest: dict[str, AttributedCallVersion] = {}
 
     def _config(self, number: str) -> NumberConfiguredPayload | None:

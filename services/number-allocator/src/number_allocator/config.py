@@ -20,8 +20,13 @@ class Settings(ServiceSettings):
     ADMIN_API_KEY: str = Field(
         default=DEV_ADMIN_API_KEY, min_length=8, description="Platform admin bearer key for /v1/tenants."
     )
+    # The tracker beats every 15 s (session-tracker HEARTBEAT_SECONDS); a browser throttles a hidden tab's
+    # timers to about one a minute. 120 s lets a lease outlive one throttled beat (or seven missed ones)
+    # and frees the number of a visitor whose leave beacon was lost two minutes after their last beat.
     DEFAULT_LEASE_SECONDS: int = Field(
-        default=1800, gt=0, description="Lease length of a pool created without an explicit lease_seconds."
+        default=120,
+        gt=0,
+        description="Lease length of a pool created without an explicit lease_seconds: a few missed heartbeats.",
     )
     EXPIRY_SWEEP_SECONDS: float = Field(
         default=1.0,

@@ -168,6 +168,41 @@ def test_a_visitor_who_leaves_before_the_display_delay_never_gets_a_number() -> 
     assert tick(state, 100, policy)[1] == []
 
 
+def test_the_next_page_of_a_multi_page_visit_resumes_the_display_delay_from_the_first_page() -> None:
+    policy = replace(POLICY, display_delay_seconds=50)
+    state, _ = decide(PoolState("p1"), visit("alice", 0, policy), at(0))
+    state, [cancelled] = decide(state, leaving("alice", 30, policy), at(30))  # the first page's pagehide
+    assert isinstance(cancelled, LeaseDeferralCancelled)
+    state, [resumed] = decide(state, visit("alice", 31, policy), at(31))
+    assert isinstance(resumed, LeaseDeferred) and resumed.payload.grant_at == at(50)
+    state, [granted] = tick(state, 50, policy)
+    assert isinstance(granted, LeaseGranted) and granted.occurred_at == at(50)
+
+
+def test_a_page_opened_after_the_delay_has_run_out_gets_a_number_at_once() -> None:
+    policy = replace(POLICY, display_delay_seconds=50)
+    state, _ = decide(PoolState("p1"), visit("alice", 0, policy), at(0))
+    state, _ = decide(state, leaving("alice", 45, policy), at(45))
+    _, [granted] = decide(state, visit("alice", 60, policy), at(60))
+    assert isinstance(granted, LeaseGranted) and granted.occurred_at == at(60)
+
+
+def test_a_visit_after_the_hold_of_a_cancelled_deferral_starts_the_display_delay_again() -> None:
+    policy = replace(POLICY, display_delay_seconds=50, hold_seconds=120)
+    state, _ = decide(PoolState("p1"), visit("alice", 0, policy), at(0))
+    state, _ = decide(state, leaving("alice", 10, policy), at(10))
+    _, [deferred] = decide(state, visit("alice", 200, policy), at(200))
+    assert isinstance(deferred, LeaseDeferred) and deferred.payload.grant_at == at(250)
+
+
+def test_a_cancelled_deferral_is_resumed_by_its_own_visitor_only() -> None:
+    policy = replace(POLICY, display_delay_seconds=50)
+    state, _ = decide(PoolState("p1"), visit("alice", 0, policy), at(0))
+    state, _ = decide(state, leaving("alice", 10, policy), at(10))
+    _, [deferred] = decide(state, visit("bob", 20, policy), at(20))
+    assert isinstance(deferred, LeaseDeferred) and deferred.payload.grant_at == at(70)
+
+
 def test_an_idle_lease_is_revoked_and_the_after_reclaim_default_shows() -> None:
     policy = replace(POLICY, idle_reclaim_seconds=3600)
     state, [_granted] = decide(PoolState("p1"), visit("alice", 0, policy), at(0))
@@ -224,3 +259,12 @@ def test_rebuilding_from_the_published_events_gives_the_live_state_with_timers_p
     assert rebuilt == state
     assert state.holds and state.deferred  # a hold and a deferred grant are still pending
     assert due_timers(rebuilt, policy, at(1000)) == due_timers(state, policy, at(1000))
+
+
+def test_a_renewed_lease_outlives_its_first_expiry_and_expires_at_its_last_renewal_plus_a_lease() -> None:
+    state, _ = decide(PoolState("p1"), visit("alice", 0), at(0))
+    state, _ = decide(state, heartbeat("alice", 50, active=False), at(50))
+    state, events = decide(state, visit("bob", 70), at(70))  # past alice's first expiry (60)
+    assert [type(e) for e in events] == [LeaseGranted]
+    state, [expired] = tick(state, 111)
+    assert isinstance(expired, LeaseExpired) and expired.occurred_at == at(110)

@@ -10,12 +10,10 @@ knows. `attribute` runs both for callers that have everything at hand.
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 
-from pydantic import BaseModel, ConfigDict
-
-from attribution.domain.confidence import ConfidenceModel, MatchEvidence, confidence
+from attribution.domain.confidence import ConfidenceModel, MatchEvidence, confidence, last_holder_in_reach
 from attribution.domain.lease_history import LeaseHistory, LeaseInterval
 from ctrack_common.events import (
     CallFacts,
@@ -58,14 +56,15 @@ _ROLE_REASONS = {
 }
 
 
-class KnownCall(BaseModel):
+# The join's values are plain frozen dataclasses (built for every call and lease event); pydantic
+# validates and dumps them only where a state is stored (`stages.py`).
+@dataclass(frozen=True)
+class KnownCall:
     """A call as the join knows it: the latest facts, whose it is, and its number's configuration.
 
     `number` is the number's `NumberConfigured` payload when the call was first seen (None: the number
     is not in the tenant's inventory); `number_role` is its role (kept for callers that know only that).
     """
-
-    model_config = ConfigDict(frozen=True)
 
     tenant_id: str
     site_id: str | None
@@ -93,10 +92,13 @@ class KnownCall(BaseModel):
         return f"{self.tenant_id}:call:{self.facts.call_id}"
 
 
-class NumberMatch(BaseModel):
-    """The first stage's answer: what the called number's history and configuration say about a call."""
+@dataclass(frozen=True)
+class NumberMatch:
+    """The first stage's answer: what the called number's history and configuration say about a call.
 
-    model_config = ConfigDict(frozen=True)
+    A last-holder match (`evidence.after_hold`) names the visitor who held the number last when no
+    lease covered the call; stage two names them only within `ConfidenceModel.last_holder_max_seconds`.
+    """
 
     classification: Classification
     unattributed_reason: str | None = None
@@ -111,24 +113,34 @@ class NumberMatch(BaseModel):
 
     @property
     def waits_for_grace(self) -> bool:
-        """No lease matched a pool number: a late lease event may still arrive, so the answer may wait."""
-        return self.classification is Classification.UNATTRIBUTED
+        """No lease covered a pool number's call: a late lease event may still arrive, so the answer may wait."""
+        return self.classification is Classification.UNATTRIBUTED or (
+            self.evidence is not None and self.evidence.after_hold
+        )
 
 
 @dataclass(frozen=True)
 class CallerContext:
-    """What the caller's other calls to the tenant say about this one."""
+    """What the caller's other calls to the tenant say about this one.
+
+    `earlier_on_number` is the answer given to the caller's latest earlier call on the same tracking
+    number that named a session (the repeat-caller rule of `finish`).
+    """
 
     first_time: bool = True
     first_touch: SessionSnapshot | None = None
     last_touch: SessionSnapshot | None = None
     previous_visitor_id: str | None = None
+    earlier_on_number: Attribution | None = None
 
 
-class Attribution(BaseModel):
-    """The answer for one call, without the call facts (those change with status updates)."""
+@dataclass(frozen=True)
+class Attribution:
+    """The answer for one call, without the call facts (those change with status updates).
 
-    model_config = ConfigDict(frozen=True)
+    `evidence` is what the number's history said (dynamic answers) and `repeat_call` marks an answer
+    given by the repeat-caller rule: what a calibration against ground truth bins the answers by.
+    """
 
     classification: Classification
     confidence: float
@@ -143,6 +155,8 @@ class Attribution(BaseModel):
     channel: str | None = None
     first_touch: SessionSnapshot | None = None
     last_touch: SessionSnapshot | None = None
+    evidence: MatchEvidence | None = None
+    repeat_call: bool = False
 
 
 def _minutes(delta: timedelta) -> str:
@@ -156,13 +170,12 @@ def _lease_match(call: KnownCall, history: LeaseHistory, holders: list[LeaseInte
     # never leases a number twice at once; if the log says otherwise, the evidence says so).
     candidates = live or holders
     lease = candidates[-1]
-    day_start = datetime.combine(moment.date(), time(), tzinfo=moment.tzinfo)
     in_hold = not live
     evidence = MatchEvidence(
         in_hold=in_hold,
         hold_elapsed_seconds=(moment - lease.end).total_seconds() if in_hold else 0.0,
         hold_seconds=(lease.match_end - lease.end).total_seconds() if in_hold else 0.0,
-        visitors_that_day=max(1, len(history.visitors_between(call.tenant_id, day_start, moment))),
+        visitors_that_day=_visitors_that_day(call, history),
         concurrent_holders=len(candidates),
     )
     return NumberMatch(
@@ -172,6 +185,34 @@ def _lease_match(call: KnownCall, history: LeaseHistory, holders: list[LeaseInte
         visit_id=lease.visit_id,
         session=lease.snapshot_at(moment),
         site_id=lease.site_id,
+        evidence=evidence,
+    )
+
+
+def _visitors_that_day(call: KnownCall, history: LeaseHistory) -> int:
+    moment = call.started_at
+    day_start = datetime.combine(moment.date(), time(), tzinfo=moment.tzinfo)
+    return max(1, len(history.visitors_between(call.tenant_id, day_start, moment)))
+
+
+def _last_holder(call: KnownCall, history: LeaseHistory, last: LeaseInterval) -> NumberMatch:
+    """Nobody held the number between the end of `last`'s hold and the call: `last` is the candidate."""
+    moment = call.started_at
+    since = moment - last.match_end
+    evidence = MatchEvidence(
+        in_hold=False,
+        visitors_that_day=_visitors_that_day(call, history),
+        after_hold=True,
+        since_hold_end_seconds=since.total_seconds(),
+    )
+    return NumberMatch(
+        classification=Classification.DYNAMIC,
+        reasons=(f"no visitor held the number: the last hold ended {_minutes(since)} before the call",),
+        lease_id=last.lease_id,
+        visitor_id=last.visitor_id,
+        visit_id=last.visit_id,
+        session=last.snapshot_at(moment),
+        site_id=last.site_id,
         evidence=evidence,
     )
 
@@ -186,16 +227,11 @@ def _no_lease(call: KnownCall, history: LeaseHistory) -> NumberMatch:
         )
     elif call.number is None and call.number_role is None:
         reason, text = NUMBER_NOT_IN_INVENTORY, "number is not in the tenant's inventory"
-    elif not history.leased_before(call.tenant_id, moment):
-        reason, text = NUMBER_NEVER_LEASED, "number had never been leased when the call started"
     else:
-        last_end = history.last_match_end_before(call.tenant_id, moment)
-        reason = NO_LEASE_AT_CALL_TIME
-        text = (
-            f"no visitor held the number: the last hold ended {_minutes(moment - last_end)} before the call"
-            if last_end is not None
-            else "no visitor held the number when the call started"
-        )
+        last = history.last_before(call.tenant_id, moment)
+        if last is not None:
+            return _last_holder(call, history, last)
+        reason, text = NUMBER_NEVER_LEASED, "number had never been leased when the call started"
     return NumberMatch(
         classification=Classification.UNATTRIBUTED, unattributed_reason=reason, reasons=(text,)
     )
@@ -228,14 +264,74 @@ def match(call: KnownCall, history: LeaseHistory) -> NumberMatch:
         found = _lease_match(call, history, holders) if holders else _no_lease(call, history)
     if call.facts.blocked:
         reason = f"caller is on the tenant's block list ({call.facts.block_reason or 'blocked'})"
-        return found.model_copy(
-            update={"classification": Classification.BLOCKED, "reasons": (reason, *found.reasons)}
-        )
+        return replace(found, classification=Classification.BLOCKED, reasons=(reason, *found.reasons))
     return found
+
+
+def _out_of_reach(found: NumberMatch, model: ConfidenceModel) -> NumberMatch:
+    """A last holder whose hold ended too long ago is not named: the call stays unattributed."""
+    evidence = found.evidence
+    if evidence is None or not evidence.after_hold or last_holder_in_reach(model, evidence):
+        return found
+    return NumberMatch(
+        classification=Classification.UNATTRIBUTED
+        if found.classification is Classification.DYNAMIC
+        else found.classification,
+        unattributed_reason=NO_LEASE_AT_CALL_TIME,
+        reasons=found.reasons
+        if model.last_holder_max_seconds <= 0
+        else (
+            *found.reasons,
+            f"the last holder is named only within {_minutes(timedelta(seconds=model.last_holder_max_seconds))}",
+        ),
+        site_id=found.site_id,
+    )
+
+
+def _repeat_call(found: NumberMatch, caller: CallerContext, model: ConfidenceModel) -> Attribution | None:
+    """The repeat-caller rule: the session of the caller's earlier call on this number, when it wins.
+
+    It wins when the number now names another visitor or nobody: a caller dialling again a number
+    they were shown is likelier the earlier session than whoever holds the number now
+    (`ConfidenceModel.repeat_caller_keeps_session`; measured in docs/accuracy.md).
+    """
+    earlier = caller.earlier_on_number
+    if (
+        not model.repeat_caller_keeps_session
+        or earlier is None
+        or found.classification not in (Classification.DYNAMIC, Classification.UNATTRIBUTED)
+        or found.visitor_id == earlier.visitor_id
+    ):
+        return None
+    now = (
+        f"the number now names visitor {found.visitor_id}"
+        if found.visitor_id is not None
+        else f"the number names nobody ({found.unattributed_reason})"
+    )
+    reasons = (
+        f"repeat caller: their earlier call on this number was attributed to visitor {earlier.visitor_id}",
+        now,
+    )
+    return replace(
+        earlier,
+        classification=Classification.DYNAMIC,
+        confidence=round(model.repeat_caller, 4),
+        confidence_reasons=reasons,
+        unattributed_reason=None,
+        first_time_caller=caller.first_time,
+        first_touch=caller.first_touch,
+        last_touch=caller.last_touch,
+        evidence=None,
+        repeat_call=True,
+    )
 
 
 def finish(found: NumberMatch, caller: CallerContext, model: ConfidenceModel) -> Attribution:
     """The full answer: the number's match, the caller's context and the confidence with its reasons."""
+    found = _out_of_reach(found, model)
+    repeat = _repeat_call(found, caller, model)
+    if repeat is not None:
+        return repeat
     if found.evidence is not None and found.classification is Classification.DYNAMIC:
         returning = caller.previous_visitor_id is not None and caller.previous_visitor_id == found.visitor_id
         value, reasons = confidence(model, found.evidence, returning_visitor=returning)
@@ -257,6 +353,7 @@ def finish(found: NumberMatch, caller: CallerContext, model: ConfidenceModel) ->
         channel=found.channel,
         first_touch=caller.first_touch,
         last_touch=caller.last_touch,
+        evidence=found.evidence if found.classification is Classification.DYNAMIC else None,
     )
 
 

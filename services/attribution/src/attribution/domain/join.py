@@ -90,14 +90,20 @@ class PartitionJoin:
         *,
         retention: timedelta = DEFAULT_RETENTION,
         model: ConfidenceModel | None = None,
+        callers: MutableMapping[str, CallerState] | None = None,
     ) -> None:
+        """`callers` shares the callers' states with other joins (a simulator that rebuilds the number
+        stage keeps its callers, as the service's caller table outlives a number's retention); a
+        shared store is not part of `checkpoint`/`rollback`."""
         self._numbers: _Journal[NumberState] = _Journal()
         self._clocks: _Journal[PartitionClock] = _Journal()
         self._callers: _Journal[CallerState] = _Journal()
         self.numbers = NumberStage(
             grace=grace, retention=retention, numbers=self._numbers, clocks=self._clocks
         )
-        self.callers = CallerStage(model=model or ConfidenceModel(), callers=self._callers)
+        self.callers = CallerStage(
+            model=model or ConfidenceModel(), callers=self._callers if callers is None else callers
+        )
 
     @property
     def stream_time(self) -> datetime | None:

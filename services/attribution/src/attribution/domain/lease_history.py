@@ -108,6 +108,8 @@ class LeaseHistory:
         self._seen: set[uuid.UUID] = set()
         self._events_by_lease: dict[str, list[LeaseEvent]] = {}
         self._intervals: dict[str, LeaseInterval] = {}
+        # Sorted intervals per tenant, rebuilt only after a change: the join reads them on every call.
+        self._sorted: dict[str, list[LeaseInterval]] = {}
 
     def apply(self, event: LeaseEvent) -> bool:
         """Fold one event in; False when it was already known (a duplicate changes nothing)."""
@@ -120,14 +122,23 @@ class LeaseHistory:
         interval = _interval(events)
         if interval is not None:
             self._intervals[lease_id] = interval
+            self._sorted.clear()
         return True
+
+    def interval(self, lease_id: str) -> LeaseInterval | None:
+        """One lease's interval (None: unknown, or only its ending seen so far)."""
+        return self._intervals.get(lease_id)
 
     def intervals(self, tenant_id: str) -> list[LeaseInterval]:
         """The tenant's leases of this number (a number may move between tenants over time)."""
-        return sorted(
-            (i for i in self._intervals.values() if i.tenant_id == tenant_id),
-            key=lambda i: (i.granted_at, i.lease_id),
-        )
+        ordered = self._sorted.get(tenant_id)
+        if ordered is None:
+            ordered = sorted(
+                (i for i in self._intervals.values() if i.tenant_id == tenant_id),
+                key=lambda i: (i.granted_at, i.lease_id),
+            )
+            self._sorted[tenant_id] = ordered
+        return ordered
 
     def events(self) -> list[LeaseEvent]:
         """Every distinct event folded in, in a stable order (what the join's state stores)."""
@@ -143,10 +154,13 @@ class LeaseHistory:
     def leased_before(self, tenant_id: str, moment: datetime) -> bool:
         return any(i.granted_at <= moment for i in self.intervals(tenant_id))
 
-    def last_match_end_before(self, tenant_id: str, moment: datetime) -> datetime | None:
-        """When the latest interval that ended at or before `moment` stopped matching (its hold's end)."""
-        ends = [i.match_end for i in self.intervals(tenant_id) if i.match_end <= moment]
-        return max(ends) if ends else None
+    def last_before(self, tenant_id: str, moment: datetime) -> LeaseInterval | None:
+        """The lease that stopped matching last at or before `moment` (hold included): the last holder.
+
+        When no interval contains `moment`, nobody held the number between its end and `moment`.
+        """
+        ended = [i for i in self.intervals(tenant_id) if i.match_end <= moment]
+        return max(ended, key=lambda i: (i.match_end, i.granted_at, i.lease_id)) if ended else None
 
     def visitors_between(self, tenant_id: str, start: datetime, moment: datetime) -> set[str]:
         """Distinct visitors whose interval overlapped [start, moment]: facts before the call only."""
@@ -161,3 +175,4 @@ class LeaseHistory:
                 for event in self._events_by_lease.pop(lease_id, []):
                     self._seen.discard(event.event_id)
                 del self._intervals[lease_id]
+                self._sorted.clear()

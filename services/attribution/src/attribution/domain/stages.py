@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field, TypeAdapter
 
 from attribution.domain.attribute import (
     Attribution,
@@ -75,28 +75,40 @@ StoredLeaseEvent = Annotated[
 ]
 
 
-class NumberAnswer(BaseModel):
-    """Stage one's answer for a call, as sent to stage two (keyed by `call.caller_key`)."""
-
-    model_config = ConfigDict(frozen=True)
+@dataclass(frozen=True)
+class NumberAnswer:
+    """Stage one's answer for a call, as sent to stage two (keyed by `call.caller_key`); `revision` >= 1."""
 
     call: KnownCall
-    revision: int = Field(ge=1)
+    revision: int
     match: NumberMatch
 
     @property
     def call_id(self) -> str:
         return self.call.facts.call_id
 
+    def model_dump_json(self) -> str:
+        """The internal topic's JSON form."""
+        return _NUMBER_ANSWER.dump_json(self).decode()
 
-class AttributedCallVersion(BaseModel):
+    @classmethod
+    def model_validate_json(cls, data: str | bytes) -> NumberAnswer:
+        answer = _NUMBER_ANSWER.validate_json(data)
+        if answer.revision < 1:
+            raise ValueError(f"revision must be at least 1, got {answer.revision}")
+        return answer
+
+
+_NUMBER_ANSWER = TypeAdapter(NumberAnswer)
+
+
+@dataclass(frozen=True)
+class AttributedCallVersion:
     """One revision of the final answer for a call: the call as known then, and its attribution."""
-
-    model_config = ConfigDict(frozen=True)
 
     call_id: str
     call: KnownCall
-    version: int = Field(ge=1)
+    version: int
     attribution: Attribution
 
 
@@ -176,14 +188,22 @@ class NumberStage:
         return clock.stream_time if clock is not None else None
 
     def on_lease(self, event: LeaseEvent, *, partition: str = "0") -> list[NumberAnswer]:
-        """Fold a lease event into its number's history and revise the calls of that number."""
+        """Fold a lease event into its number's history and revise the calls of that number it can change."""
         clock = self._clock(partition, event.occurred_at)
         if self._beyond_retention(clock, event.occurred_at):
             return []
         number = event.payload.number
         state = self._load(number, clock)
         fresh = state.history.apply(event)
-        answers = self._revise(state, number, clock, list(state.calls), repeat=not fresh)
+        # Only the calls from the lease's grant on can change: a call is matched against leases
+        # granted at or before it (holders, the last holder, the visitors of its day).
+        interval = state.history.interval(event.payload.lease_id)
+        affected = (
+            [c for c, call in state.calls.items() if call.started_at >= interval.granted_at]
+            if interval is not None
+            else []
+        )
+        answers = self._revise(state, number, clock, affected, repeat=not fresh)
         self._numbers[number] = state
         return answers + self._due(clock, partition)
 
@@ -334,18 +354,24 @@ class CallerStage:
 
 
 def _attribute_all(answers: dict[str, NumberAnswer], model: ConfidenceModel) -> dict[str, Attribution]:
-    """Every call of one caller in start order, each finished with what the calls before it say."""
+    """Every call of one caller in start order, each finished with what the answers before it say."""
     ordered = sorted(answers.values(), key=lambda a: a.call.order_key)
     result: dict[str, Attribution] = {}
-    touches: list[NumberAnswer] = []
+    touches: list[Attribution] = []
+    # The latest answer naming a session, per tracking number: the repeat-caller rule's evidence.
+    on_number: dict[str, Attribution] = {}
     for position, answer in enumerate(ordered):
+        number = answer.call.facts.tracking_number
         context = CallerContext(
             first_time=position == 0,
-            first_touch=touches[0].match.session if touches else None,
-            last_touch=touches[-1].match.session if touches else None,
-            previous_visitor_id=touches[-1].match.visitor_id if touches else None,
+            first_touch=touches[0].session if touches else None,
+            last_touch=touches[-1].session if touches else None,
+            previous_visitor_id=touches[-1].visitor_id if touches else None,
+            earlier_on_number=on_number.get(number),
         )
-        result[answer.call_id] = finish(answer.match, context, model)
-        if answer.match.classification is Classification.DYNAMIC and answer.match.session is not None:
-            touches.append(answer)
+        attribution = finish(answer.match, context, model)
+        result[answer.call_id] = attribution
+        if attribution.classification is Classification.DYNAMIC and attribution.session is not None:
+            on_number[number] = attribution
+            touches.append(attribution)
     return result

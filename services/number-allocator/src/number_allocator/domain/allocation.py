@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import cached_property
+from functools import cached_property, lru_cache
 from uuid import UUID
 
 from ctrack_common.events import (
@@ -52,7 +52,7 @@ from ctrack_common.events import (
     StaticNumberAssignedPayload,
     event_id_for,
 )
-from number_allocator.domain.pool_state import Lease, LeaseEvent, PoolState, evolve
+from number_allocator.domain.pool_state import PAUSE_MEMORY, Lease, LeaseEvent, PoolState, evolve
 
 __all__ = [
     "Answer",
@@ -67,11 +67,14 @@ __all__ = [
     "decide",
     "due_timers",
     "expire_due",
+    "fire_timers",
     "leave",
     "renew",
 ]
 
 NEVER_LEASED = datetime.min.replace(tzinfo=UTC)
+# uuid5 is costly and a command asks for the same few ids several times (is it answered? then answer).
+_id = lru_cache(maxsize=4096)(event_id_for)
 DIRECT_SOURCE = "(direct)"
 
 
@@ -167,19 +170,18 @@ def _policy_of(command: Command) -> PoolPolicy:
     return command.policy
 
 
-def _answered(lease: Lease, request_id: UUID) -> bool:
+VISIT_ANSWERS = ("LeaseGranted", "LeaseRenewed")
+HEARTBEAT_ANSWERS = ("LeaseRenewed",)  # a heartbeat never gets a grant
+
+
+def _answered(lease: Lease, request_id: UUID, kinds: tuple[str, ...] = VISIT_ANSWERS) -> bool:
     """Whether this very request was already answered with an event of `lease` (a redelivery)."""
-    ids = {event_id_for("LeaseGranted", request_id), event_id_for("LeaseRenewed", request_id)}
-    return not ids.isdisjoint(lease.answers)
+    return any(_id(kind, request_id) in lease.answers for kind in kinds)
 
 
-def _answered_before(state: PoolState, request_id: UUID) -> bool:
+def _answered_before(state: PoolState, request_id: UUID, kinds: tuple[str, ...] = VISIT_ANSWERS) -> bool:
     """Whether the request was answered (granted or renewed) with a lease that has since ended."""
-    recent = state.recent_answers
-    return (
-        event_id_for("LeaseGranted", request_id) in recent
-        or event_id_for("LeaseRenewed", request_id) in recent
-    )
+    return any(_id(kind, request_id) in state.recent_answers for kind in kinds)
 
 
 def _session_in_force(current: SessionSnapshot, arriving: SessionSnapshot) -> SessionSnapshot:
@@ -201,21 +203,25 @@ def available(
     return policy.available_from.get(number, NEVER_LEASED) <= at
 
 
-def _unleased(state: PoolState, policy: PoolPolicy) -> frozenset[str]:
-    """The pool's numbers nobody holds (a set difference: a full pool is the busy case)."""
-    return policy.in_pool.difference(state.leases)
+def _free(state: PoolState, policy: PoolPolicy, at: datetime) -> frozenset[str]:
+    """The numbers `available` to anyone at `at`, by set algebra (no loop in Python over the pool)."""
+    free = policy.in_pool.difference(state.leases, state.holds)
+    if policy.available_from:
+        free = frozenset(n for n in free if policy.available_from.get(n, NEVER_LEASED) <= at)
+    return free
 
 
 def _number_for(state: PoolState, policy: PoolPolicy, visitor_id: str, at: datetime) -> str | None:
     """The visitor's previous number when they may have it, else the number free the longest."""
-    previous = [
-        n for n, last in state.last_holders.items() if last.visitor_id == visitor_id and n in policy.in_pool
-    ]
+    previous = state.last_held.get(visitor_id, frozenset()) & policy.in_pool
     for number in sorted(previous, key=lambda n: (state.freed_at.get(n, NEVER_LEASED), n), reverse=True):
         if available(state, policy, number, visitor_id, at):
             return number
-    free = [n for n in _unleased(state, policy) if available(state, policy, n, None, at)]
-    return min(free, key=lambda n: (state.freed_at.get(n, NEVER_LEASED), n), default=None)
+    free = _free(state, policy, at)
+    never = free.difference(state.freed_at)
+    if never:
+        return min(never)
+    return min(zip(map(state.freed_at.__getitem__, free), free, strict=True), default=(None, None))[1]
 
 
 def _renewed(
@@ -230,7 +236,7 @@ def _renewed(
     now: datetime,
 ) -> LeaseRenewed:
     return LeaseRenewed(
-        event_id=event_id_for("LeaseRenewed", request_id),
+        event_id=_id("LeaseRenewed", request_id),
         occurred_at=now,
         recorded_at=now,
         tenant_id=lease.tenant_id,
@@ -262,7 +268,7 @@ class _Ask:
 
 def _denial_id(state: PoolState, answer_of: UUID, at: datetime) -> UUID:
     """A denial's id names its request and the exhaustion it belongs to (a later one is another fact)."""
-    return event_id_for("LeaseDenied", answer_of, (state.exhausted_since or at).isoformat())
+    return _id("LeaseDenied", answer_of, (state.exhausted_since or at).isoformat())
 
 
 def _grant_or_deny(
@@ -285,13 +291,13 @@ def _grant_or_deny(
             ),
         )
     return LeaseGranted(
-        event_id=event_id_for("LeaseGranted", ask.answer_of),
+        event_id=_id("LeaseGranted", ask.answer_of),
         occurred_at=at,
         recorded_at=now,
         tenant_id=ask.tenant_id,
         site_id=ask.site_id,
         payload=LeaseGrantedPayload(
-            lease_id=str(event_id_for("lease", ask.answer_of)),
+            lease_id=str(_id("lease", ask.answer_of)),
             pool_id=state.pool_id,
             number=number,
             visitor_id=ask.visitor_id,
@@ -300,6 +306,12 @@ def _grant_or_deny(
             session=ask.session,
         ),
     )
+
+
+def _pause_window(policy: PoolPolicy) -> timedelta:
+    """How long a deferral cancelled by a leave is resumed by the visitor's next visit: the pool's hold
+    (the display delay when longer, so a hold of 0 still bridges a page load), at most `PAUSE_MEMORY`."""
+    return min(timedelta(seconds=max(policy.hold_seconds, policy.display_delay_seconds)), PAUSE_MEMORY)
 
 
 def choose_number(
@@ -324,27 +336,30 @@ def choose_number(
             pool_id=state.pool_id,
             now=now,
         )
-    if (
-        _answered_before(state, request.request_id)
-        or _denial_id(state, request.request_id, now) in state.denials
+    if _answered_before(state, request.request_id) or (
+        state.denials and _denial_id(state, request.request_id, now) in state.denials
     ):
         return None
     pending = state.deferred.get(request.visitor_id)
     returning = state.hold_of(request.visitor_id) is not None
-    grant_at = (
-        pending.payload.grant_at
-        if pending is not None
-        else request.requested_at + timedelta(seconds=policy.display_delay_seconds)
-    )
+    paused = state.paused.get(request.visitor_id)
+    if pending is not None:
+        grant_at = pending.payload.grant_at
+    elif paused is not None and now < paused.left_at + _pause_window(policy):
+        grant_at = paused.grant_at  # the next page of the same sitting: time on site goes on
+    else:
+        grant_at = request.requested_at + timedelta(seconds=policy.display_delay_seconds)
     # The id names the request and its grant time: a redelivery deferred to another moment is another fact.
-    deferral_id = event_id_for("LeaseDeferred", request.request_id, grant_at.isoformat())
-    if pending is not None and pending.event_id == deferral_id:
-        return pending
-    if deferral_id in state.recent_answers:  # kept until grant_at: a redelivery answered already
-        return None
+    # A request granted at its own time was never deferred: no id to look for (uuid5 is not free).
+    if pending is not None or grant_at != request.requested_at or grant_at > now:
+        deferral_id = _id("LeaseDeferred", request.request_id, grant_at.isoformat())
+        if pending is not None and pending.event_id == deferral_id:
+            return pending
+        if deferral_id in state.recent_answers:  # kept until grant_at: a redelivery answered already
+            return None
     if not returning and grant_at > now:
         return LeaseDeferred(
-            event_id=deferral_id,
+            event_id=_id("LeaseDeferred", request.request_id, grant_at.isoformat()),
             occurred_at=now,
             recorded_at=now,
             tenant_id=request.tenant_id,
@@ -383,9 +398,9 @@ def renew(state: PoolState, heartbeat: RenewLease, now: datetime) -> LeaseRenewe
     held = state.lease_of(heartbeat.visitor_id)
     if held is None or held.expires_at <= now:
         return None
-    if _answered(held, heartbeat.request_id):
+    if _answered(held, heartbeat.request_id, HEARTBEAT_ANSWERS):
         return held.last_event if isinstance(held.last_event, LeaseRenewed) else None
-    if _answered_before(state, heartbeat.request_id):
+    if _answered_before(state, heartbeat.request_id, HEARTBEAT_ANSWERS):
         return None
     return _renewed(
         held,
@@ -411,7 +426,7 @@ def leave(
     held = state.lease_of(command.visitor_id)
     if held is not None:
         return LeaseReleased(
-            event_id=event_id_for(held.lease_id, "released"),
+            event_id=_id(held.lease_id, "released"),
             occurred_at=now,
             recorded_at=now,
             tenant_id=held.tenant_id,
@@ -428,7 +443,7 @@ def leave(
     pending = state.deferred.get(command.visitor_id)
     if pending is not None:
         return LeaseDeferralCancelled(
-            event_id=event_id_for(pending.event_id, "cancelled"),
+            event_id=_id(pending.event_id, "cancelled"),
             occurred_at=now,
             recorded_at=now,
             tenant_id=pending.tenant_id,
@@ -442,7 +457,7 @@ def leave(
 
 def _expired(state: PoolState, lease: Lease, policy: PoolPolicy, now: datetime) -> LeaseExpired:
     return LeaseExpired(
-        event_id=event_id_for(lease.lease_id, "expired"),
+        event_id=_id(lease.lease_id, "expired"),
         occurred_at=lease.expires_at,
         recorded_at=now,
         tenant_id=lease.tenant_id,
@@ -468,8 +483,8 @@ def expire_due(state: PoolState, now: datetime, policy: PoolPolicy | None = None
 
 def _next_timer(state: PoolState, policy: PoolPolicy, now: datetime) -> LeaseEvent | None:
     """The earliest timer due at `now` as its event, or None. Ties go by kind, then by key."""
-    due: list[tuple[datetime, int, str, LeaseEvent]] = []
     idle = timedelta(seconds=policy.idle_reclaim_seconds) if policy.idle_reclaim_seconds is not None else None
+    due: list[tuple[datetime, int, str, LeaseEvent]] = []
     for lease in state.leases.values():
         reclaim_at = lease.active_at + idle if idle is not None else None
         if lease.expires_at > now and (reclaim_at is None or reclaim_at > now):
@@ -477,7 +492,7 @@ def _next_timer(state: PoolState, policy: PoolPolicy, now: datetime) -> LeaseEve
         if reclaim_at is not None and reclaim_at < lease.expires_at:
             if reclaim_at <= now:
                 revoked = LeaseRevoked(
-                    event_id=event_id_for(lease.lease_id, "revoked"),
+                    event_id=_id(lease.lease_id, "revoked"),
                     occurred_at=reclaim_at,
                     recorded_at=now,
                     tenant_id=lease.tenant_id,
@@ -497,7 +512,7 @@ def _next_timer(state: PoolState, policy: PoolPolicy, now: datetime) -> LeaseEve
     for number, hold in state.holds.items():
         if hold.until <= now:
             ended = LeaseHoldEnded(
-                event_id=event_id_for(hold.lease_id, "hold-ended"),
+                event_id=_id(hold.lease_id, "hold-ended"),
                 occurred_at=hold.until,
                 recorded_at=now,
                 tenant_id=hold.tenant_id,
@@ -530,15 +545,27 @@ def _next_timer(state: PoolState, policy: PoolPolicy, now: datetime) -> LeaseEve
     return min(due, key=lambda d: d[:3])[3]
 
 
+def _might_be_due(state: PoolState, policy: PoolPolicy, now: datetime) -> bool:
+    """False when the state's timer floors show nothing can be due at `now` (no scan needed)."""
+    if state.timer_floor is not None and state.timer_floor <= now:
+        return True
+    idle = policy.idle_reclaim_seconds
+    return (
+        idle is not None
+        and state.active_floor is not None
+        and state.active_floor + timedelta(seconds=idle) <= now
+    )
+
+
 def _exhaustion_over(
     state: PoolState, policy: PoolPolicy, at: datetime, now: datetime
 ) -> PoolExhausted | None:
     since = state.exhausted_since
-    if since is None or not any(available(state, policy, n, None, at) for n in _unleased(state, policy)):
+    if since is None or not _free(state, policy, at):
         return None
     ended_at = max(at, since)
     return PoolExhausted(
-        event_id=event_id_for(state.pool_id, "exhausted", since.isoformat()),
+        event_id=_id(state.pool_id, "exhausted", since.isoformat()),
         occurred_at=ended_at,
         recorded_at=now,
         tenant_id=state.exhausted_tenant[0],
@@ -556,8 +583,17 @@ def _exhaustion_over(
 def due_timers(state: PoolState, policy: PoolPolicy, now: datetime) -> list[LeaseEvent]:
     """Every timer due at `now`, fired in time order (each may start the next, e.g. expiry then hold end),
     and the end of the pool's exhaustion once a number can be granted again."""
+    return fire_timers(state, policy, now)[1]
+
+
+def fire_timers(state: PoolState, policy: PoolPolicy, now: datetime) -> tuple[PoolState, list[LeaseEvent]]:
+    """`due_timers` and the state with them folded (its timer floors made exact when it looked for any)."""
     events: list[LeaseEvent] = []
-    while (timer := _next_timer(state, policy, now)) is not None:
+    while _might_be_due(state, policy, now):
+        timer = _next_timer(state, policy, now)
+        if timer is None:  # the floors had fallen behind (renewed or ended leases): catch them up
+            state = state.with_floors_exact()
+            break
         events.append(timer)
         state = evolve(state, timer)
         over = _exhaustion_over(state, policy, timer.occurred_at, now)
@@ -567,7 +603,8 @@ def due_timers(state: PoolState, policy: PoolPolicy, now: datetime) -> list[Leas
     over = _exhaustion_over(state, policy, now, now)
     if over is not None:
         events.append(over)
-    return events
+        state = evolve(state, over)
+    return state, events
 
 
 def _stale(command: Command, now: datetime) -> bool:
@@ -588,7 +625,7 @@ def assign_static(state: PoolState, request: RequestNumber, now: datetime) -> St
     ):
         return None
     return StaticNumberAssigned(
-        event_id=event_id_for("StaticNumberAssigned", request.request_id),
+        event_id=_id("StaticNumberAssigned", request.request_id),
         occurred_at=now,
         recorded_at=now,
         tenant_id=request.tenant_id,
@@ -608,8 +645,7 @@ def assign_static(state: PoolState, request: RequestNumber, now: datetime) -> St
 def decide(state: PoolState, command: Command, now: datetime) -> tuple[PoolState, list[Answer]]:
     """Fire the timers due at `now`, then answer `command` unless it is stale; the new state and the
     events to publish, in order. A static answer changes no state."""
-    timers = due_timers(state, _policy_of(command), now)
-    state = _folded(state, timers)
+    state, timers = fire_timers(state, _policy_of(command), now)
     events: list[Answer] = list(timers)
     if isinstance(command, RequestNumber) and not _stale(command, now):
         static = assign_static(state, command, now)
@@ -629,9 +665,3 @@ def decide(state: PoolState, command: Command, now: datetime) -> tuple[PoolState
         events.append(answer)
         state = evolve(state, answer)
     return state, events
-
-
-def _folded(state: PoolState, events: list[LeaseEvent]) -> PoolState:
-    for event in events:
-        state = evolve(state, event)
-    return state
