@@ -13,24 +13,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import typer
 from rich.console import Console
-
-from ctrack_sim.live import LiveTarget, live_report
-from ctrack_sim.model import TrafficParams, generate
-from ctrack_sim.plan import PlanInput, plan, plan_table
-from ctrack_sim.report import (
-    SIM_START,
-    Case,
-    Policy,
-    accuracy_table,
-    chart,
-    evaluate_all,
-    little_pool,
-    reliability_table,
-    sensitivity_cases,
-)
 
 __all__ = ["plan_command", "sim_command"]
 
@@ -87,6 +71,23 @@ def sim_command(
     """Simulate traffic with ground truth through the real pool policy and join; print the accuracy report.
 
     With --live, replay a short scenario on the running stack instead (sim/README.md, "Live mode")."""
+    # Imported here: `ctrack` loads the simulator (numpy, the services' domain cores) only for this command.
+    import numpy as np
+
+    from ctrack_sim.live import LiveTarget, live_report
+    from ctrack_sim.model import TrafficParams, generate
+    from ctrack_sim.report import (
+        SIM_START,
+        Case,
+        Policy,
+        accuracy_table,
+        chart,
+        evaluate_all,
+        little_pool,
+        reliability_table,
+        sensitivity_cases,
+    )
+
     base = TrafficParams(days=days, visitors_per_day=visitors_per_day, late_call_share=late_share)
     params = replace(
         base, sources=tuple(replace(s, call_rate=min(1.0, s.call_rate * call_boost)) for s in base.sources)
@@ -154,6 +155,8 @@ def plan_command(
     seed: Annotated[int, typer.Option()] = 1,
 ) -> None:
     """Recommend the smallest pool meeting a target accuracy, beside Little's law and the rules of thumb."""
+    from ctrack_sim.plan import PlanInput, plan, plan_table  # see sim_command
+
     if not 0 < target <= 1:
         raise typer.BadParameter("target must be in (0, 1]", param_hint="--target")
     request = PlanInput(
