@@ -28,6 +28,9 @@ DEMO_BUSINESS_NUMBER = "+12025550100"
 DEMO_POOL = [f"+1202555{n:04d}" for n in range(101, 141)]
 DEMO_LEASE_SECONDS = 120  # the allocator's default: a few missed heartbeats, not half an hour
 DEMO_DEFAULT_NUMBER = "+12025550199"
+# The tracker answers bots, headless browsers and HTTP libraries with the default number: the demo's
+# visitors are browsers, each from an address of its own (the tracker caps numbered visitors per address).
+DEMO_USER_AGENT = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 CAMPAIGNS = [
     "utm_source=google&utm_medium=cpc&utm_campaign=winter-sale&utm_term=plumber&gclid=demo-gclid",
     "utm_source=facebook&utm_medium=paid-social&utm_campaign=retargeting&fbclid=demo-fbclid",
@@ -140,17 +143,19 @@ def _simulate_traffic(endpoints: DemoEndpoints, site_key: str, visits: int, rng:
     last_call: str | None = None
     for _ in range(visits):
         query = rng.choice(CAMPAIGNS)
-        shown = httpx.post(
-            f"{endpoints.tracker}/v1/visits",
-            json={
-                "site_key": site_key,
-                "visitor_id": f"demo-{uuid.uuid4().hex[:12]}",
-                "url": f"https://plumbing.example/{'?' + query if query else ''}",
-                "referrer": "https://www.google.com/" if not query else None,
-                "user_agent": "Mozilla/5.0 (demo)",
-            },
-            timeout=15,
-        )
+        address = f"127.{rng.randrange(1, 255)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+        with httpx.Client(transport=httpx.HTTPTransport(local_address=address), timeout=15) as browser:
+            shown = browser.post(
+                f"{endpoints.tracker}/v1/visits",
+                json={
+                    "site_key": site_key,
+                    "visitor_id": f"demo-{uuid.uuid4().hex[:12]}",
+                    "url": f"https://plumbing.example/{'?' + query if query else ''}",
+                    "referrer": "https://www.google.com/" if not query else None,
+                    "user_agent": DEMO_USER_AGENT,
+                },
+                headers={"User-Agent": DEMO_USER_AGENT},
+            )
         number = shown.json().get("number") if shown.status_code in (200, 202) else None
         if number is None or rng.random() > 0.35:
             continue
