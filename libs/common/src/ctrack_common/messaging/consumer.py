@@ -46,12 +46,15 @@ class Record:
     event: Envelope
 
 
-def dead_letter_headers(msg: Message, group_id: str, reason: str) -> list[tuple[str, bytes]]:
+def dead_letter_headers(
+    topic: str | None, partition: int | None, offset: int | None, group_id: str, reason: str
+) -> list[tuple[str, bytes]]:
+    """Where a dead letter came from and why, as record headers (any client: confluent-kafka or faust)."""
     return [
         ("ctrack-dlq-reason", reason.encode()),
-        ("ctrack-dlq-source-topic", str(msg.topic()).encode()),
-        ("ctrack-dlq-source-partition", str(msg.partition()).encode()),
-        ("ctrack-dlq-source-offset", str(msg.offset()).encode()),
+        ("ctrack-dlq-source-topic", str(topic).encode()),
+        ("ctrack-dlq-source-partition", str(partition).encode()),
+        ("ctrack-dlq-source-offset", str(offset).encode()),
         ("ctrack-dlq-consumer-group", group_id.encode()),
         ("ctrack-dlq-failed-at", datetime.now(UTC).isoformat().encode()),
     ]
@@ -204,7 +207,10 @@ class EventConsumer:
             "dead_lettered", topic=msg.topic(), partition=msg.partition(), offset=msg.offset(), reason=reason
         )
         self._dead_letters.produce_raw(
-            DEAD_LETTER_TOPIC, msg.topic(), msg.value(), dead_letter_headers(msg, self._group_id, reason)
+            DEAD_LETTER_TOPIC,
+            msg.topic(),
+            msg.value(),
+            dead_letter_headers(msg.topic(), msg.partition(), msg.offset(), self._group_id, reason),
         )
         self._dead_letters.flush()
         DEAD_LETTERS.labels(str(msg.topic())).inc()

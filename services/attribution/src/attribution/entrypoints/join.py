@@ -54,6 +54,7 @@ from ctrack_common.events import (
 )
 from ctrack_common.logging import get_logger
 from ctrack_common.messaging import EventProducer
+from ctrack_common.messaging.consumer import dead_letter_headers
 from ctrack_common.topics import (
     ATTRIBUTED_CALLS,
     ATTRIBUTION_BY_CALLER,
@@ -113,20 +114,6 @@ def attributed_event(
             last_touch=a.last_touch,
         ),
     )
-
-
-# The shared consumer's dead-letter headers, from a faust message (not a confluent-kafka one).
-def _dead_letter_headers(
-    topic: str, partition: int, offset: int, group: str, reason: str
-) -> list[tuple[str, bytes]]:
-    return [
-        ("ctrack-dlq-reason", reason.encode()),
-        ("ctrack-dlq-source-topic", topic.encode()),
-        ("ctrack-dlq-source-partition", str(partition).encode()),
-        ("ctrack-dlq-source-offset", str(offset).encode()),
-        ("ctrack-dlq-consumer-group", group.encode()),
-        ("ctrack-dlq-failed-at", datetime.now(UTC).isoformat().encode()),
-    ]
 
 
 @dataclass
@@ -247,7 +234,7 @@ def build_join_app(
             DEAD_LETTERS,
             message.topic,
             message.value,
-            _dead_letter_headers(message.topic, message.partition, message.offset, app_id, reason),
+            dead_letter_headers(message.topic, message.partition, message.offset, app_id, reason),
         )
         dead_letters.flush()
         JOIN_DEAD_LETTERS.labels(message.topic).inc()
